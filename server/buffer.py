@@ -1,0 +1,126 @@
+"""In-memory aggregation: hits become cells, and cells become deltas for the store.
+
+The buffer holds one entry per distinct cell, never one per hit, so memory follows the
+number of cells. Everything here runs on the event loop's thread: no locks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+OTHER = "(other)"
+
+
+class Cell(NamedTuple):
+    """The smallest thing the store keeps: counts and value sums per coarse cell."""
+
+    site: str
+    period: int  # start of the hour (or day, after roll-up), seconds since the epoch
+    event: str
+    path: str
+    source: str
+    medium: str
+    campaign: str
+    content: str
+    device: str
+    currency: str
+
+    def folded(self) -> Cell:
+        return self._replace(path=OTHER, source=OTHER, medium=OTHER, campaign=OTHER,
+                             content=OTHER)
+
+
+class ConsentKey(NamedTuple):
+    site: str
+    day: int
+    category: str
+    choice: str  # "granted" or "refused"
+
+
+@dataclass
+class Batch:
+    """What one flush writes: cell deltas, pending orders and consent tallies."""
+
+    cells: dict[Cell, list[int]] = field(default_factory=dict)  # cell -> [count, value]
+    orders: dict[tuple[str, str], tuple[Cell, int]] = field(default_factory=dict)
+    consents: Counter[ConsentKey] = field(default_factory=Counter)
+
+    def __bool__(self) -> bool:
+        return bool(self.cells or self.orders or self.consents)
+
+    def hits(self) -> int:
+        return sum(count for count, _ in self.cells.values()) + len(self.orders)
+
+
+class Buffer:
+    def __init__(self, max_cells_per_hour: int = 5000, max_cells: int = 200000) -> None:
+        self.max_cells_per_hour = max_cells_per_hour
+        self.max_cells = max_cells
+        self.batch = Batch()
+        # Distinct cells this process has seen per (site, hour), for the cap.
+        self.seen: dict[tuple[str, int], set[Cell]] = {}
+
+    def __len__(self) -> int:
+        return len(self.batch.cells) + len(self.batch.orders) + len(self.batch.consents)
+
+    def add(self, cell: Cell, value: int = 0) -> bool:
+        """Count one hit; False when the buffer is full and the hit was not counted."""
+        cells = self.batch.cells
+        entry = cells.get(cell)
+        if entry is None:
+            cell = self.capped(cell)
+            entry = cells.get(cell)
+            if entry is None:
+                if len(cells) >= self.max_cells:
+                    return False
+                entry = cells[cell] = [0, 0]
+        entry[0] += 1
+        entry[1] += value
+        return True
+
+    def add_order(self, site: str, digest: str, cell: Cell, value: int) -> bool:
+        """A conversion with an order ID: counted at flush time unless the store saw it."""
+        orders = self.batch.orders
+        if (site, digest) in orders:
+            return True  # the same order twice in one flush: the first one stands
+        if len(orders) >= self.max_cells:
+            return False
+        orders[(site, digest)] = (self.capped(cell), value)
+        return True
+
+    def add_consent(self, key: ConsentKey) -> None:
+        self.batch.consents[key] += 1
+
+    def capped(self, cell: Cell) -> Cell:
+        hour = (cell.site, cell.period)
+        seen = self.seen.get(hour)
+        if seen is None:
+            self.forget_before(cell.period)
+            seen = self.seen[hour] = set()
+        if cell in seen:
+            return cell
+        if len(seen) >= self.max_cells_per_hour:
+            return cell.folded()
+        seen.add(cell)
+        return cell
+
+    def forget_before(self, period: int) -> None:
+        for key in [key for key in self.seen if key[1] < period - 3600]:
+            del self.seen[key]
+
+    def take(self) -> Batch:
+        batch, self.batch = self.batch, Batch()
+        return batch
+
+    def restore(self, batch: Batch) -> None:
+        """Put back a batch the store could not take, merging it with newer hits."""
+        cells = self.batch.cells
+        for cell, (count, value) in batch.cells.items():
+            entry = cells.setdefault(cell, [0, 0])
+            entry[0] += count
+            entry[1] += value
+        for key, order in batch.orders.items():
+            self.batch.orders.setdefault(key, order)
+        self.batch.consents.update(batch.consents)

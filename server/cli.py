@@ -1,0 +1,274 @@
+"""The consentpixel command: serve, init, check, report.
+
+Errors meant for people are one line on stderr and exit status 2 (1 for failures at
+run time), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import secrets
+import socket
+import sys
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__, config as config_module, reports, settings
+from .config import Config, ConfigError
+from .store import StoreError, open_store
+
+DEFAULT_DB = "sqlite:///consentpixel.db"
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called, worded for the person who called it."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        args.run(args)
+    except (UsageError, ConfigError, StoreError) as exc:
+        print(f"consentpixel: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consentpixel",
+        description="A self-hosted, privacy-first conversion pixel with a consent manager.")
+    parser.add_argument("--version", action="version", version=f"consentpixel {__version__}")
+    parser.set_defaults(run=lambda args: parser.print_help())
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the collector (the demo site without --config)")
+    add_store_options(serve)
+    serve.add_argument("--host", default=os.environ.get("CONSENTPIXEL_HOST", "127.0.0.1"),
+                       help="address to listen on (default 127.0.0.1; CONSENTPIXEL_HOST)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CONSENTPIXEL_PORT", 8000)),
+                       help="port, 0 for any free one (default 8000; CONSENTPIXEL_PORT)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="collector processes sharing the port (default 1)")
+    serve.set_defaults(run=run_serve)
+
+    init = commands.add_parser("init", help="write a commented starter config file")
+    init.add_argument("file", nargs="?", default="consentpixel.toml",
+                      help="where to write it (default consentpixel.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(run=run_init)
+
+    check = commands.add_parser("check", help="validate a config file")
+    check.add_argument("config", help="the TOML file")
+    check.set_defaults(run=run_check)
+
+    report = commands.add_parser("report", help="print counts and values for a site")
+    add_store_options(report)
+    report.add_argument("--site", required=True, help="the site's name, e.g. demo")
+    report.add_argument("--by", action="append", choices=reports.BREAKDOWNS, default=None,
+                        help="group rows by this (repeatable; default: event)")
+    report.add_argument("--from", dest="first", type=day, help="first day, YYYY-MM-DD (UTC)")
+    report.add_argument("--to", dest="last", type=day, help="last day, YYYY-MM-DD (UTC)")
+    report.add_argument("--days", type=int, default=30,
+                        help="without --from: the last N days, today included (default 30)")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.set_defaults(run=run_report)
+    return parser
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=os.environ.get("CONSENTPIXEL_CONFIG"),
+                        help="the TOML config (CONSENTPIXEL_CONFIG); see consentpixel init")
+    parser.add_argument("--db", default=os.environ.get("CONSENTPIXEL_DB"),
+                        help=f"database URL, overrides the config's (default {DEFAULT_DB}; "
+                             "CONSENTPIXEL_DB)")
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-11-28") from None
+
+
+def load_config(args: argparse.Namespace, demo_url: str = "http://127.0.0.1:8000") -> Config:
+    if args.config:
+        config = config_module.load(args.config)
+        return replace(config, db=args.db) if args.db else config
+    return config_module.demo(args.db or DEFAULT_DB, demo_url)
+
+
+# -- serve ------------------------------------------------------------------------
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    sock = listen(args.host, args.port)
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else host}:{port}"
+    config = load_config(args, f"http://127.0.0.1:{port}")
+    secret = admin_secret(config)
+    open_store(config.db).close()  # create or migrate the schema once, before the workers
+    announce(config, url, secret)
+    options: dict[str, Any] = dict(log_level="warning", access_log=False, server_header=False,
+                                   timeout_graceful_shutdown=10, lifespan="on")
+    if args.workers == 1:
+        server = uvicorn.Server(uvicorn.Config(create_app(replace(config, admin_secret=secret)),
+                                               **options))
+        server.run(sockets=[sock])
+        return
+    sock.close()  # uvicorn's supervisor binds again and shares the socket with the workers
+    os.environ.update(CONSENTPIXEL_DB=config.db, CONSENTPIXEL_ADMIN_SECRET=secret,
+                      CONSENTPIXEL_DEMO_URL=f"http://127.0.0.1:{port}")
+    if config.path:
+        os.environ["CONSENTPIXEL_CONFIG"] = str(Path(config.path).resolve())
+    uvicorn.run("consentpixel.app:app_from_environment", factory=True, host=args.host,
+                port=port, workers=args.workers, **options)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def admin_secret(config: Config) -> str:
+    return (os.environ.get("CONSENTPIXEL_ADMIN_SECRET") or config.admin_secret
+            or secrets.token_urlsafe(18))
+
+
+def announce(config: Config, url: str, secret: str) -> None:
+    lines = [f"consentpixel {__version__} collecting on {url}",
+             f"  store      {config.db}",
+             f"  sites      {', '.join(sorted(config.sites))}"]
+    if config.demo:
+        lines.append(f"  demo shop  {url}/demo/")
+    site = next(iter(config.sites))
+    lines.append(f'  the tag    <script async src="{url}/t.js" data-site="{site}"></script>')
+    given = os.environ.get("CONSENTPIXEL_ADMIN_SECRET") or config.admin_secret
+    lines.append(f"  dashboard  {url}/dashboard  (admin secret: "
+                 f"{'as configured' if given else secret})")
+    lines.append("Ctrl-C stops it; counts still in memory are written first.")
+    print("\n".join(lines), flush=True)
+
+
+# -- init and check ------------------------------------------------------------------
+
+
+def run_init(args: argparse.Namespace) -> None:
+    path = Path(args.file)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} exists; use --force to overwrite it")
+    path.write_text(starter(), encoding="utf-8")
+    config_module.load(path)  # what we write must load
+    print(f"wrote {path}: edit it, then run: consentpixel serve --config {path}")
+
+
+def starter() -> str:
+    def toml(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else (
+            "true" if value else "false")
+
+    def block(table: tuple[settings.Setting, ...], overrides: dict[str, Any]) -> list[str]:
+        out = []
+        for setting in table:
+            out.append(f"# {setting.help}")
+            value = overrides.get(setting.name, setting.default)
+            if setting.name in overrides or setting.name in ("mode", "count_automation"):
+                out.append(f"{setting.name} = {toml(value)}")
+            elif isinstance(value, dict):
+                out.append(f"# {setting.name} = {{ }}")
+            else:
+                out.append(f"# {setting.name} = {toml(value)}")
+        return out
+
+    lines = ["# consentpixel configuration. Every setting is listed with its default;",
+             "# uncomment a line to change it. Check the file with: consentpixel check FILE",
+             "", "[collector]"]
+    lines += block(settings.COLLECTOR, {})
+    lines += ["", "# One table per site; its name is the tag's data-site.", "[sites.shop]"]
+    lines += block(settings.SITE, {"origins": ["https://shop.example"]})
+    lines += ["", "# Consent categories ('necessary' is built in and always on). Built-in",
+              "# texts exist for analytics and ads in en, de, fr and es.",
+              "[sites.shop.categories.analytics]", 'cookies = ["_ga*"]', "",
+              "[sites.shop.categories.ads]", 'cookies = ["_gcl*", "_fbp"]', "",
+              "# Custom events and the category each needs:",
+              "[sites.shop.events]", 'webinar_signup = "ads"', "",
+              "# Click links: /go/shop/spring-sale counts a click and redirects here.",
+              "[sites.shop.links.spring-sale]", 'url = "https://shop.example/sale"',
+              'source = "newsletter"', 'medium = "email"', 'campaign = "spring-sale"', "",
+              "# Banner texts per language (optional; built-in texts otherwise).",
+              "# [sites.shop.text.en]", '# title = "Your privacy choices"', ""]
+    return "\n".join(lines)
+
+
+def run_check(args: argparse.Namespace) -> None:
+    config = config_module.load(args.config)
+    print(f"{args.config}: ok ({', '.join(sorted(config.sites))})")
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def run_report(args: argparse.Namespace) -> None:
+    config = load_config(args)
+    if args.site not in config.sites:
+        raise UsageError(f"no site {args.site!r} in the config ({', '.join(config.sites)})")
+    if args.days < 1:
+        raise UsageError("--days must be 1 or more")
+    if args.first:
+        period = reports.Period.days(args.first, args.last or date.today())
+    else:
+        period = reports.Period.last(args.days)
+    store = open_store(config.db)
+    try:
+        rows = reports.breakdown(store, args.site, period, args.by or ["event"])
+    finally:
+        store.close()
+    columns = [*(group for group in args.by or [] if group != "event"),
+               "event", "count", "value", "currency"]
+    print_rows(rows, columns, args.format)
+
+
+def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> None:
+    if form == "json":
+        print(json.dumps(rows, default=lambda v: float(v) if isinstance(v, Decimal) else str(v),
+                         indent=2, ensure_ascii=False))
+    elif form == "csv":
+        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore",
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif not rows:
+        print("no counts in this period")
+    else:
+        cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+        widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+        numeric = {"count", "value"}
+        for line in [columns, ["-" * w for w in widths], *cells]:
+            print("  ".join(text.rjust(w) if columns[i] in numeric else text.ljust(w)
+                            for i, (text, w) in enumerate(zip(line, widths))).rstrip())

@@ -1,0 +1,376 @@
+"""Load and validate the TOML configuration: the collector and its sites.
+
+Every problem is reported as one ConfigError naming the key, so the CLI can print
+one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import settings, texts
+from .currencies import MINOR_UNITS
+from .settings import Setting
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+LINK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+LANG = re.compile(r"^[a-z]{2,3}$")
+CONSENT_MODE_TYPES = frozenset(
+    {"ad_storage", "analytics_storage", "ad_user_data", "ad_personalization",
+     "functionality_storage", "personalization_storage", "security_storage"})
+
+
+class ConfigError(Exception):
+    """A problem with the configuration, worded for the person who wrote it."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str
+    host: str
+    port: str  # digits, "" for the scheme's default, or "*" for any
+    subdomains: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Origin:
+        match = re.fullmatch(r"(https?)://(\*\.)?([a-z0-9.-]+|\[[0-9a-f:]+\])(?::(\d{1,5}|\*))?/?",
+                             text.strip().lower())
+        if not match:
+            raise ValueError(f"{text!r} is not an origin like https://shop.example")
+        scheme, star, host, port = match.groups()
+        return cls(scheme, host, port or "", bool(star))
+
+    def matches(self, scheme: str, host: str, port: str) -> bool:
+        if scheme != self.scheme:
+            return False
+        if self.port != "*" and port != self.port:
+            return False
+        return host == self.host or (self.subdomains and host.endswith("." + self.host))
+
+
+LOOPBACK = tuple(Origin(scheme, host, "*") for scheme in ("http", "https")
+                 for host in ("localhost", "127.0.0.1", "[::1]"))
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    label: dict[str, str]
+    description: dict[str, str]
+    cookies: tuple[str, ...] = ()
+    consent_mode: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Link:
+    id: str
+    url: str
+    source: str
+    medium: str
+    campaign: str
+    content: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    origins: tuple[Origin, ...]
+    mode: str = "opt-in"
+    policy_version: int = 1
+    consent_days: int = 182
+    count_automation: bool = False
+    currency: str = "EUR"
+    lookback_days: int = 30
+    min_count: int = 3
+    hourly_days: int = 35
+    retention_days: int = 760
+    rate_limit: int = 0
+    gpc_categories: frozenset[str] = frozenset({"ads"})
+    events: dict[str, str] = field(default_factory=lambda: dict(settings.STANDARD_EVENTS))
+    exempt_events: frozenset[str] = frozenset()
+    languages: tuple[str, ...] = ("en", "de", "fr", "es")
+    categories: dict[str, Category] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    text: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def allows_origin(self, origin: str) -> bool:
+        try:
+            parts = urlsplit(origin)
+            scheme, host = parts.scheme, (parts.hostname or "")
+            port = str(parts.port) if parts.port else ""
+        except ValueError:
+            return False
+        if ":" in host:
+            host = f"[{host}]"
+        return any(allowed.matches(scheme, host, port) for allowed in self.origins)
+
+
+@dataclass(frozen=True)
+class Config:
+    sites: dict[str, Site]
+    db: str = "sqlite:///consentpixel.db"
+    admin_secret: str = ""
+    flush_interval: float = 1.0
+    max_cells_per_hour: int = 5000
+    max_buffer_cells: int = 200000
+    path: str | None = None
+    demo: bool = False  # serve the demo shop under /demo/
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (consentpixel init {path} writes a starter)")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}")
+    try:
+        return parse(raw, str(path))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def parse(raw: dict[str, Any], path: str | None = None) -> Config:
+    unknown(raw, {"collector", "sites"}, "")
+    collector = table(raw.get("collector", {}), "collector")
+    values = read(collector, settings.COLLECTOR, "collector")
+    sites_raw = table(raw.get("sites", {}), "sites")
+    if not sites_raw:
+        raise ConfigError("sites: declare at least one site, e.g. [sites.shop]")
+    sites = {name: parse_site(name, table(body, f"sites.{name}"))
+             for name, body in sites_raw.items()}
+    if not str(values["db"]).startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ConfigError("collector.db: use sqlite:///path or postgresql://…")
+    if values["flush_interval"] <= 0:
+        raise ConfigError("collector.flush_interval: must be more than 0")
+    return Config(sites=sites, path=path, **values)
+
+
+def parse_site(name: str, raw: dict[str, Any]) -> Site:
+    where = f"sites.{name}"
+    if not SITE_NAME.match(name):
+        raise ConfigError(f"{where}: site names use a-z, 0-9, '_', '-' and '.'")
+    unknown(raw, {s.name for s in settings.SITE} | {"categories", "links", "text"}, where)
+    values = read(raw, settings.SITE, where)
+    if "origins" not in raw:
+        raise ConfigError(f"{where}.origins: required: the page origins that may send hits")
+    values["origins"] = tuple(origin(o, f"{where}.origins") for o in values["origins"])
+    for key in ("policy_version", "consent_days", "lookback_days", "hourly_days",
+                "retention_days"):
+        if values[key] < 1:
+            raise ConfigError(f"{where}.{key}: must be 1 or more")
+    for key in ("min_count", "rate_limit"):
+        if values[key] < 0:
+            raise ConfigError(f"{where}.{key}: must be 0 or more")
+    values["currency"] = currency(values["currency"], f"{where}.currency")
+    categories = parse_categories(raw.get("categories"), where)
+    values["categories"] = categories
+    values["events"] = parse_events(values["events"], categories, where)
+    values["exempt_events"] = names(values["exempt_events"], f"{where}.exempt_events",
+                                    known=values["events"])
+    values["gpc_categories"] = names(values["gpc_categories"], f"{where}.gpc_categories",
+                                     known=categories)
+    values["languages"] = tuple(languages(values["languages"], f"{where}.languages"))
+    values["links"] = parse_links(raw.get("links", {}), values["origins"], where)
+    values["text"] = parse_text(raw.get("text", {}), where)
+    return Site(name=name, **values)
+
+
+def parse_categories(raw: Any, where: str) -> dict[str, Category]:
+    if raw is None:
+        raw = {name: {} for name in texts.CATEGORIES}
+    raw = table(raw, f"{where}.categories")
+    if not raw:
+        raise ConfigError(f"{where}.categories: declare at least one category")
+    categories = {}
+    for name, body in raw.items():
+        key = f"{where}.categories.{name}"
+        if not NAME.match(name) or name == "necessary":
+            raise ConfigError(f"{key}: names use a-z, 0-9 and '_' ('necessary' is built in)")
+        body = table(body, key)
+        unknown(body, {s.name for s in settings.CATEGORY}, key)
+        values = read(body, settings.CATEGORY, key)
+        builtin: dict[str, Any] = texts.CATEGORIES.get(name, {})
+        for text_key in ("label", "description"):
+            given = per_language(values[text_key], f"{key}.{text_key}")
+            values[text_key] = {**builtin.get(text_key, {}), **given}
+        if not values["label"]:
+            raise ConfigError(f"{key}.label: required for a custom category")
+        for cookie in values["cookies"]:
+            if not re.fullmatch(r"[!#$%&'+.^_`|~0-9A-Za-z-]+\*?", cookie):
+                raise ConfigError(f"{key}.cookies: {cookie!r} is not a cookie name or prefix*")
+        modes = values["consent_mode"] or builtin.get("consent_mode", [])
+        for mode in modes:
+            if mode not in CONSENT_MODE_TYPES:
+                raise ConfigError(f"{key}.consent_mode: {mode!r} is not a Consent Mode type "
+                                  f"({', '.join(sorted(CONSENT_MODE_TYPES))})")
+        categories[name] = Category(name, values["label"], values["description"],
+                                    tuple(values["cookies"]), tuple(modes))
+    return categories
+
+
+def parse_events(raw: Any, categories: dict[str, Category], where: str) -> dict[str, str]:
+    # A standard event whose category the site does not declare is off until mapped.
+    events = {name: cat for name, cat in settings.STANDARD_EVENTS.items() if cat in categories}
+    for name, category in table(raw, f"{where}.events").items():
+        if not NAME.match(name):
+            raise ConfigError(f"{where}.events.{name}: event names use a-z, 0-9 and '_', "
+                              "up to 32 characters")
+        if category != "necessary" and category not in categories:
+            raise ConfigError(f"{where}.events.{name}: {category!r} is not a category "
+                              f"of this site ({', '.join(categories)}, necessary)")
+        events[name] = category
+    return events
+
+
+def parse_links(raw: Any, origins: tuple[Origin, ...], where: str) -> dict[str, Link]:
+    links = {}
+    for link_id, body in table(raw, f"{where}.links").items():
+        key = f"{where}.links.{link_id}"
+        if not LINK_ID.match(link_id):
+            raise ConfigError(f"{key}: link ids use A-Z, a-z, 0-9, '_' and '-'")
+        body = table(body, key)
+        unknown(body, {s.name for s in settings.LINK}, key)
+        values = read(body, settings.LINK, key)
+        url = values["url"]
+        parts = urlsplit(url)
+        probe = Site(name="probe", origins=origins)
+        if parts.scheme not in ("http", "https") or not probe.allows_origin(url):
+            raise ConfigError(f"{key}.url: {url!r} is not on one of the site's origins")
+        links[link_id] = Link(link_id, **values)
+    return links
+
+
+def parse_text(raw: Any, where: str) -> dict[str, dict[str, str]]:
+    result = {}
+    for lang, body in table(raw, f"{where}.text").items():
+        key = f"{where}.text.{lang}"
+        if not LANG.match(lang):
+            raise ConfigError(f"{key}: use a language code such as en or de")
+        body = table(body, key)
+        unknown(body, {s.name for s in settings.TEXT}, key)
+        result[lang] = {k: v for k, v in read(body, settings.TEXT, key).items() if v}
+    return result
+
+
+def read(raw: dict[str, Any], table_: tuple[Setting, ...], where: str) -> dict[str, Any]:
+    values = {}
+    for setting in table_:
+        value = raw.get(setting.name, setting.default)
+        values[setting.name] = checked(value, setting, f"{where}.{setting.name}")
+    return values
+
+
+def checked(value: Any, setting: Setting, key: str) -> Any:
+    default = setting.default
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: must be true or false, not {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: must be a whole number, not {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: must be a number, not {value!r}")
+        value = float(value)
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}: must be a list of strings, not {value!r}")
+    elif isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: must be a table, not {value!r}")
+    elif setting.name in ("label", "description"):
+        if not isinstance(value, (str, dict)):
+            raise ConfigError(f"{key}: must be a string or a table per language")
+    elif not isinstance(value, str):
+        raise ConfigError(f"{key}: must be a string, not {value!r}")
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{key}: must be one of {', '.join(map(repr, setting.choices))}, "
+                          f"not {value!r}")
+    return value
+
+
+def table(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table, not {value!r}")
+    return value
+
+
+def unknown(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            full = f"{where}.{key}" if where else key
+            raise ConfigError(f"{full}: unknown setting (known: {', '.join(sorted(allowed))})")
+
+
+def origin(text: Any, key: str) -> Origin:
+    if not isinstance(text, str):
+        raise ConfigError(f"{key}: {text!r} is not a string")
+    try:
+        return Origin.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def currency(code: str, key: str) -> str:
+    if code.upper() not in MINOR_UNITS:
+        raise ConfigError(f"{key}: {code!r} is not an ISO 4217 currency code")
+    return code.upper()
+
+
+def names(values: list[str], key: str, known: dict[str, Any]) -> frozenset[str]:
+    for value in values:
+        if value not in known:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(known)}")
+    return frozenset(values)
+
+
+def languages(values: list[str], key: str) -> list[str]:
+    if not values:
+        raise ConfigError(f"{key}: name at least one language")
+    for value in values:
+        if not LANG.match(value):
+            raise ConfigError(f"{key}: {value!r} is not a language code such as en")
+    return values
+
+
+def per_language(value: str | dict[str, Any], key: str) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"en": value} if value else {}
+    for lang, text in value.items():
+        if not LANG.match(lang) or not isinstance(text, str):
+            raise ConfigError(f"{key}.{lang}: give a text per language code, e.g. en = \"…\"")
+    return dict(value)
+
+
+def demo(db: str = "sqlite:///consentpixel.db", base_url: str = "http://127.0.0.1:8000") -> Config:
+    """The demo site: opt-in, analytics and ads, any loopback page, automation counted."""
+    raw: dict[str, Any] = {
+        "collector": {"db": db},
+        "sites": {"demo": {
+            "origins": [f"{o.scheme}://{o.host}:*" for o in LOOPBACK],
+            "mode": "opt-in",
+            "count_automation": True,
+            "exempt_events": [],
+            "events": {"newsletter": "ads"},
+            "categories": {
+                "analytics": {"cookies": ["_demo_stats*"]},
+                "ads": {"cookies": ["_demo_ads*"]},
+            },
+            "links": {
+                "spring-sale": {"url": f"{base_url}/demo/",
+                                "source": "newsletter", "medium": "email",
+                                "campaign": "spring-sale", "content": "hero"},
+            },
+        }},
+    }
+    return replace(parse(raw), demo=True)

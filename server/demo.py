@@ -1,0 +1,70 @@
+"""The demo shop the collector serves under /demo/ when it runs without a config.
+
+Three pages a real shop has (landing, product, thank-you), each with the one-line tag,
+served under a strict Content-Security-Policy to show the tag needs nothing inline.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+@dataclass(frozen=True)
+class Product:
+    slug: str
+    name: str
+    origin: str
+    price: str
+
+
+PRODUCTS = (
+    Product("yirgacheffe", "Yirgacheffe", "Ethiopia · floral, bergamot", "14.90"),
+    Product("huila", "Huila", "Colombia · caramel, red apple", "12.50"),
+    Product("house-espresso", "House espresso", "Brazil & India · cocoa, hazelnut", "49.90"),
+)
+BY_SLUG = {product.slug: product for product in PRODUCTS}
+
+
+def render(request: Request, name: str, status: int = 200, **context: object) -> Response:
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(
+        request, f"demo/{name}", {"products": PRODUCTS, **context}, status_code=status)
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+async def landing(request: Request) -> Response:
+    return render(request, "landing.html", subscribed="subscribed" in request.query_params)
+
+
+async def product(request: Request) -> Response:
+    item = BY_SLUG.get(request.path_params["slug"])
+    if item is None:
+        return render(request, "missing.html", status=404)
+    # The order ID is made when the page is shown, so reloading the thank-you page
+    # repeats the same order and the collector counts it once.
+    return render(request, "product.html", product=item, order=f"D-{secrets.token_hex(4)}")
+
+
+async def thanks(request: Request) -> Response:
+    item = BY_SLUG.get(request.query_params.get("product", ""))
+    order = request.query_params.get("order", "")[:40]
+    if item is None or not order:
+        return render(request, "missing.html", status=404)
+    return render(request, "thanks.html", product=item, order=order)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/demo/", landing),
+        Route("/demo/product/{slug}", product),
+        Route("/demo/thanks", thanks),
+    ]

@@ -1,0 +1,236 @@
+"""Turn one pixel request into a cell, or into a reason for not counting it.
+
+Nothing here keeps the request: the client address lives at most one rate-limit window
+in memory (as a hash), the User-Agent becomes a device class, the referrer a host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections import Counter
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Iterable
+from urllib.parse import unquote_plus, urlsplit
+
+from . import privacy, useragent
+from .attribution import labels
+from .buffer import Buffer, Cell, ConsentKey
+from .config import Config, Site
+from .currencies import MINOR_UNITS
+
+log = logging.getLogger("consentpixel")
+
+MAX_QUERY = 4096
+MAX_FIELDS = 32
+MAX_VALUE = Decimal(10_000_000)
+VALUE = re.compile(r"^\d{1,12}(?:\.\d{1,6})?$", re.A)
+EVENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+REASONS = ("malformed", "site", "origin", "automation", "rate_limit", "event", "consent",
+           "gpc", "value", "currency", "buffer_full", "method", "error")
+
+
+class Drop(Exception):
+    """A hit that is answered but not counted; the reason is a metrics label."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_query(raw: bytes) -> dict[str, str]:
+    """Query parameters, first occurrence wins; undecodable bytes become U+FFFD."""
+    if len(raw) > MAX_QUERY:
+        raise Drop("malformed")
+    params: dict[str, str] = {}
+    for index, part in enumerate(raw.split(b"&")):
+        if index >= MAX_FIELDS:
+            raise Drop("malformed")
+        key, _, value = part.partition(b"=")
+        name = key.decode("latin-1")
+        if name not in params and name:
+            params[name] = unquote_plus(value.decode("latin-1"), errors="replace")
+    return params
+
+
+def header_values(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, str, bool]:
+    """Referer, User-Agent and Sec-GPC: the only headers a hit is judged by."""
+    referer = agent = ""
+    gpc = False
+    for name, value in headers:
+        if name == b"referer":
+            referer = value.decode("latin-1")
+        elif name == b"user-agent":
+            agent = value.decode("latin-1")
+        elif name == b"sec-gpc":
+            gpc = value.strip() == b"1"
+    return referer, agent, gpc
+
+
+def hour(now: float) -> int:
+    return int(now) // 3600 * 3600
+
+
+def minor_units(raw: str, currency: str) -> int:
+    if not VALUE.match(raw):
+        raise Drop("value")
+    value = Decimal(raw)
+    if value > MAX_VALUE:
+        raise Drop("value")
+    exponent = Decimal(1).scaleb(-MINOR_UNITS[currency])
+    return int(value.quantize(exponent, rounding=ROUND_HALF_EVEN).scaleb(MINOR_UNITS[currency]))
+
+
+class RateLimiter:
+    """Hits per minute per client; addresses are hashed and forgotten every minute."""
+
+    def __init__(self) -> None:
+        self.window = 0
+        self.counts: Counter[int] = Counter()
+
+    def allow(self, client: str, site: str, limit: int, now: float) -> bool:
+        window = int(now) // 60
+        if window != self.window:
+            self.window, self.counts = window, Counter()
+        key = hash((client, site))
+        self.counts[key] += 1
+        return self.counts[key] <= limit
+
+
+class Ingest:
+    def __init__(self, config: Config, buffer: Buffer, salt: bytes = b"") -> None:
+        self.config = config
+        self.sites = config.sites
+        self.buffer = buffer
+        self.salt = salt
+        self.accepted = 0
+        self.decisions = 0
+        self.dropped: Counter[str] = Counter({reason: 0 for reason in REASONS})
+        self.limiter = RateLimiter()
+        self.devices: dict[str, tuple[str, bool]] = {}
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+
+    def hit(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
+            client: str = "", now: float | None = None) -> None:
+        """Count a conversion or page view from /p.gif, or count why not."""
+        now = time.time() if now is None else now
+        referer, agent, gpc = header_values(headers)
+        site = self.admit(params, referer, agent, client, now)
+        event = params.get("e", "")
+        category = site.events.get(event) if EVENT.match(event) else None
+        if category is None:
+            raise Drop("event")
+        if not self.consented(site, event, category, params.get("a")):
+            raise Drop("consent")
+        if gpc and category in site.gpc_categories and params.get("x") != "1":
+            raise Drop("gpc")
+        currency, value = self.value(site, params)
+        device = self.device(agent)[0]
+        source, medium, campaign, content = labels(params)
+        cell = Cell(site.name, hour(now), event, privacy.clean_path(params.get("p")),
+                    source, medium, campaign, content, device, currency)
+        order = params.get("o")
+        if order:
+            added = self.buffer.add_order(site.name, self.digest(site.name, order), cell, value)
+        else:
+            added = self.buffer.add(cell, value)
+        if not added:
+            raise Drop("buffer_full")
+        self.accepted += 1
+
+    def admit(self, params: dict[str, str], referer: str, agent: str, client: str,
+              now: float) -> Site:
+        """The site a hit is for, once its origin, automation and rate are in order."""
+        site = self.sites.get(params.get("s", ""))
+        if site is None:
+            raise Drop("site")
+        if not site.allows_origin(origin_of(referer)):
+            raise Drop("origin")
+        self.check_client(site, params, agent, client, now)
+        return site
+
+    def check_client(self, site: Site, params: dict[str, str], agent: str, client: str,
+                     now: float) -> None:
+        if not site.count_automation and (params.get("w") == "1" or self.device(agent)[1]):
+            raise Drop("automation")
+        if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit, now):
+            raise Drop("rate_limit")
+
+    def consented(self, site: Site, event: str, category: str, granted: str | None) -> bool:
+        if category == "necessary":
+            return True
+        if granted is None:  # no tag, no consent: a <noscript> pixel
+            return event in site.exempt_events
+        return category in granted.split("-")
+
+    def value(self, site: Site, params: dict[str, str]) -> tuple[str, int]:
+        raw_value, code = params.get("v", ""), params.get("c", "").upper()
+        if not raw_value and not code:
+            return "", 0
+        currency = code or site.currency
+        if currency not in MINOR_UNITS:
+            raise Drop("currency")
+        return currency, minor_units(raw_value, currency) if raw_value else 0
+
+    def device(self, agent: str) -> tuple[str, bool]:
+        known = self.devices.get(agent)
+        if known is None:
+            if len(self.devices) > 4096:
+                self.devices.clear()
+            known = self.devices[agent] = (useragent.device(agent), useragent.automated(agent))
+        return known
+
+    def digest(self, site: str, order: str) -> str:
+        message = f"{site}\x00{order[:200]}".encode("utf-8", "replace")
+        return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[:32]
+
+    def impression(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
+                   client: str = "", now: float | None = None) -> None:
+        """Count an ad or e-mail impression from /i.gif, labelled with utm_* parameters.
+
+        It sets no cookie and carries no identifier, so it needs no consent; it has
+        no origin check either, since e-mails and ads on other sites send no Referer.
+        """
+        now = time.time() if now is None else now
+        _, agent, _ = header_values(headers)
+        site = self.sites.get(params.get("s", ""))
+        if site is None:
+            raise Drop("site")
+        self.check_client(site, params, agent, client, now)
+        source, medium, campaign, content = labels(params)
+        if not campaign:
+            raise Drop("malformed")
+        cell = Cell(site.name, hour(now), "impression", "", source, medium, campaign, content,
+                    self.device(agent)[0], "")
+        if not self.buffer.add(cell):
+            raise Drop("buffer_full")
+        self.accepted += 1
+
+    def consent(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
+                client: str = "", now: float | None = None) -> None:
+        """Count one decision from /c.gif: per site, day, category and choice."""
+        now = time.time() if now is None else now
+        referer, agent, _ = header_values(headers)
+        site = self.admit(params, referer, agent, client, now)
+        day = int(now) // 86400 * 86400
+        for key, choice in (("y", "granted"), ("n", "refused")):
+            for category in params.get(key, "").split("-"):
+                if category in site.categories:
+                    self.buffer.add_consent(ConsentKey(site.name, day, category, choice))
+        self.decisions += 1
+
+
+def origin_of(referer: str) -> str:
+    if not referer:
+        return ""
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"

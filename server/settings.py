@@ -1,0 +1,114 @@
+"""Every setting consentpixel reads, in one table: name, default and help.
+
+The config loader validates against these tables, `consentpixel init` writes its
+starter file from them, and a test checks that the README documents each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+COLLECTOR = (
+    Setting("db", "sqlite:///consentpixel.db",
+            "Database URL: sqlite:///path/to.db or postgresql://user@host/dbname."),
+    Setting("admin_secret", "",
+            "Secret for the dashboard, the API and /metrics. CONSENTPIXEL_ADMIN_SECRET "
+            "overrides it; when both are empty, serve generates one and prints it."),
+    Setting("flush_interval", 1.0,
+            "Seconds between writes of the in-memory aggregates to the store."),
+    Setting("max_cells_per_hour", 5000,
+            "Distinct cells one site may add per hour; more fold into an '(other)' cell."),
+    Setting("max_buffer_cells", 200000,
+            "Cells held in memory while the store is unreachable; further hits are "
+            "counted as dropped (buffer_full)."),
+)
+
+SITE = (
+    Setting("origins", [],
+            "Page origins allowed to send hits, e.g. \"https://shop.example\"; "
+            "\"https://*.shop.example\" matches subdomains, \"http://localhost:*\" any port."),
+    Setting("mode", "opt-in",
+            "opt-in: nothing gated is sent before the visitor allows it (GDPR). "
+            "opt-out: allowed until refused (CCPA/CPRA).", ("opt-in", "opt-out")),
+    Setting("policy_version", 1,
+            "Raise it when the privacy policy changes: every visitor is asked again."),
+    Setting("consent_days", 182,
+            "Days a decision is kept before the banner asks again."),
+    Setting("count_automation", False,
+            "Count hits from automated browsers (navigator.webdriver, HeadlessChrome)."),
+    Setting("currency", "EUR",
+            "ISO 4217 currency of conversion values that name none."),
+    Setting("lookback_days", 30,
+            "Days a campaign touch is credited with a later conversion."),
+    Setting("min_count", 3,
+            "Report rows counting fewer than this merge into one 'other' row."),
+    Setting("hourly_days", 35,
+            "Days hourly cells are kept before they are rolled up into daily cells."),
+    Setting("retention_days", 760,
+            "Days daily cells are kept; older ones are deleted."),
+    Setting("rate_limit", 0,
+            "Hits per minute accepted from one client address; 0 means no limit. "
+            "The address is kept in memory for one minute at most, never stored."),
+    Setting("gpc_categories", ["ads"],
+            "Categories that a Global Privacy Control signal refuses."),
+    Setting("events", {},
+            "Event name to consent category, added to the standard events; custom "
+            "events must be declared here, e.g. webinar = \"ads\"."),
+    Setting("exempt_events", [],
+            "Events a <noscript> pixel may count without consent (aggregate measurement "
+            "only; off by default)."),
+    Setting("languages", ["en"],
+            "Banner languages, the first one being the fallback."),
+)
+
+CATEGORY = (
+    Setting("label", "", "Name shown on the category's switch, a string or a table per language."),
+    Setting("description", "", "One sentence under the switch, a string or a table per language."),
+    Setting("cookies", [],
+            "Cookies deleted when the category is withdrawn: names, or prefixes ending in *."),
+    Setting("consent_mode", [],
+            "Google Consent Mode v2 types granted with the category, e.g. \"ad_storage\"."),
+)
+
+LINK = (
+    Setting("url", "", "Destination of the click link, on one of the site's origins."),
+    Setting("source", "", "utm_source added to the destination."),
+    Setting("medium", "", "utm_medium added to the destination."),
+    Setting("campaign", "", "utm_campaign added to the destination."),
+    Setting("content", "", "utm_content (creative) added to the destination."),
+)
+
+TEXT = (
+    Setting("title", "", "Banner heading."),
+    Setting("body", "", "Banner text: what is measured and why."),
+)
+
+STANDARD_EVENTS = {
+    "pageview": "analytics",
+    "purchase": "ads",
+    "signup": "ads",
+    "lead": "ads",
+    "download": "ads",
+    "add_to_cart": "ads",
+    "begin_checkout": "ads",
+    "subscribe": "ads",
+    "contact": "ads",
+}
+
+ALL = {
+    "collector": COLLECTOR,
+    "sites.NAME": SITE,
+    "sites.NAME.categories.NAME": CATEGORY,
+    "sites.NAME.links.ID": LINK,
+    "sites.NAME.text.LANG": TEXT,
+}

@@ -1,0 +1,215 @@
+"""The store's SQL, shared by SQLite and PostgreSQL.
+
+Tables hold aggregates only: cells (counts and value sums), consent tallies, salted
+digests of order IDs for 48 hours, and campaign costs. No table has a row per hit.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from contextlib import AbstractContextManager
+from typing import Any, Iterable, Sequence
+
+from ..buffer import Batch, Cell
+
+ORDER_WINDOW = 48 * 3600
+DIMENSIONS = ("event", "path", "source", "medium", "campaign", "content", "device",
+              "currency")
+KEY = ("site", "period", "grain") + DIMENSIONS
+GROUPS = {
+    # group name -> SQL expression, shared by every report
+    "hour": "period",
+    "day": "period - period % 86400",
+    **{name: name for name in DIMENSIONS},
+}
+
+# Each migration runs once, in order; meta.schema_version records how far a store got.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE cells (
+        site TEXT NOT NULL, period BIGINT NOT NULL, grain TEXT NOT NULL,
+        event TEXT NOT NULL, path TEXT NOT NULL, source TEXT NOT NULL, medium TEXT NOT NULL,
+        campaign TEXT NOT NULL, content TEXT NOT NULL, device TEXT NOT NULL,
+        currency TEXT NOT NULL, count BIGINT NOT NULL, value BIGINT NOT NULL,
+        PRIMARY KEY (site, period, grain, event, path, source, medium, campaign, content,
+                     device, currency));
+    CREATE TABLE consents (
+        site TEXT NOT NULL, day BIGINT NOT NULL, category TEXT NOT NULL,
+        choice TEXT NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (site, day, category, choice));
+    CREATE TABLE orders (
+        site TEXT NOT NULL, digest TEXT NOT NULL, seen BIGINT NOT NULL,
+        PRIMARY KEY (site, digest));
+    CREATE INDEX orders_seen ON orders (seen);
+    CREATE TABLE costs (
+        site TEXT NOT NULL, day BIGINT NOT NULL, source TEXT NOT NULL, medium TEXT NOT NULL,
+        campaign TEXT NOT NULL, currency TEXT NOT NULL, amount BIGINT NOT NULL,
+        PRIMARY KEY (site, day, source, medium, campaign, currency));
+    """,
+)
+
+UPSERT_CELL = f"""
+    INSERT INTO cells ({", ".join(KEY)}, count, value)
+    VALUES ({", ".join("?" * (len(KEY) + 2))})
+    ON CONFLICT ({", ".join(KEY)})
+    DO UPDATE SET count = cells.count + excluded.count, value = cells.value + excluded.value"""
+UPSERT_CONSENT = """
+    INSERT INTO consents (site, day, category, choice, count) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (site, day, category, choice)
+    DO UPDATE SET count = consents.count + excluded.count"""
+INSERT_ORDER = """
+    INSERT INTO orders (site, digest, seen) VALUES (?, ?, ?)
+    ON CONFLICT (site, digest) DO NOTHING"""
+ROLLUP = f"""
+    INSERT INTO cells ({", ".join(KEY)}, count, value)
+    SELECT site, period - period % 86400, 'd', {", ".join(DIMENSIONS)}, SUM(count), SUM(value)
+    FROM cells WHERE site = ? AND grain = 'h' AND period < ?
+    GROUP BY site, period - period % 86400, {", ".join(DIMENSIONS)}
+    ON CONFLICT ({", ".join(KEY)})
+    DO UPDATE SET count = cells.count + excluded.count, value = cells.value + excluded.value"""
+
+
+class StoreError(Exception):
+    """The store cannot be reached or refused a write; the caller may retry."""
+
+
+class Store:
+    """SQL that both databases understand; subclasses bring connections and errors."""
+
+    url: str
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A cursor inside one transaction: committed on success, rolled back on error."""
+        raise NotImplementedError
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    def close(self) -> None:
+        pass
+
+    # -- schema ---------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with self.transaction() as cursor:
+            self.lock_schema(cursor)
+            cursor.execute("CREATE TABLE IF NOT EXISTS meta "
+                           "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            cursor.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+            row = cursor.fetchone()
+            version = int(row[0]) if row else 0
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    cursor.execute(statement)
+                cursor.execute("DELETE FROM meta WHERE key = 'schema_version'")
+                cursor.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                               (str(number),))
+            cursor.execute("INSERT INTO meta (key, value) VALUES ('salt', ?) "
+                           "ON CONFLICT (key) DO NOTHING", (secrets.token_hex(32),))
+
+    def lock_schema(self, cursor: Any) -> None:
+        """Keep two processes from migrating at once (PostgreSQL takes a lock)."""
+
+    def schema_version(self) -> int:
+        rows = self.fetch("SELECT value FROM meta WHERE key = 'schema_version'")
+        return int(rows[0][0]) if rows else 0
+
+    def salt(self) -> bytes:
+        return bytes.fromhex(self.fetch("SELECT value FROM meta WHERE key = 'salt'")[0][0])
+
+    # -- writing ----------------------------------------------------------------
+
+    def write(self, batch: Batch, now: float | None = None) -> int:
+        """Add a batch's deltas in one transaction; returns how many orders were repeats."""
+        now = time.time() if now is None else now
+        cells = {cell: list(entry) for cell, entry in batch.cells.items()}
+        repeats = 0
+        with self.transaction() as cursor:
+            for (site, digest), (cell, value) in batch.orders.items():
+                cursor.execute(INSERT_ORDER, (site, digest, int(now)))
+                if cursor.rowcount != 1:
+                    repeats += 1
+                    continue
+                entry = cells.setdefault(cell, [0, 0])
+                entry[0] += 1
+                entry[1] += value
+            if cells:
+                cursor.executemany(UPSERT_CELL, [
+                    (cell.site, cell.period, "h", *cell[2:], count, value)
+                    for cell, (count, value) in cells.items()])
+            if batch.consents:
+                cursor.executemany(UPSERT_CONSENT, [
+                    (*key, count) for key, count in batch.consents.items()])
+        return repeats
+
+    def forget_orders(self, now: float | None = None) -> int:
+        """Delete order digests past the de-duplication window."""
+        now = time.time() if now is None else now
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM orders WHERE seen < ?", (int(now) - ORDER_WINDOW,))
+            return int(cursor.rowcount)
+
+    def roll_up(self, site: str, hourly_before: int, delete_before: int) -> None:
+        """Fold hourly cells into daily ones (totals unchanged), drop days past retention."""
+        with self.transaction() as cursor:
+            cursor.execute(ROLLUP, (site, hourly_before))
+            cursor.execute("DELETE FROM cells WHERE site = ? AND grain = 'h' AND period < ?",
+                           (site, hourly_before))
+            cursor.execute("DELETE FROM cells WHERE site = ? AND period < ?",
+                           (site, delete_before))
+            cursor.execute("DELETE FROM consents WHERE site = ? AND day < ?",
+                           (site, delete_before))
+            cursor.execute("DELETE FROM costs WHERE site = ? AND day < ?",
+                           (site, delete_before))
+
+    def add_cost(self, site: str, day: int, source: str, medium: str, campaign: str,
+                 currency: str, amount: int) -> None:
+        """Record spend for a campaign and day; a second call for the same day replaces it."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO costs (site, day, source, medium, campaign, currency, amount) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (site, day, source, medium, campaign, currency) "
+                "DO UPDATE SET amount = excluded.amount",
+                (site, day, source, medium, campaign, currency, amount))
+
+    # -- reading ----------------------------------------------------------------
+
+    def totals(self, site: str, start: int, end: int, groups: Iterable[str],
+               events: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+        """(group values…, event, currency, count, value) for a site and time range."""
+        exprs = [GROUPS[group] for group in groups]
+        keys = [*exprs, "event", "currency"]
+        where = "site = ? AND period >= ? AND period < ?"
+        params: list[Any] = [site, start, end]
+        if events:
+            where += f" AND event IN ({', '.join('?' * len(events))})"
+            params += list(events)
+        return self.fetch(
+            f"SELECT {', '.join(keys)}, SUM(count), SUM(value) FROM cells WHERE {where} "
+            f"GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}", params)
+
+    def consent_totals(self, site: str, start: int, end: int) -> list[tuple[Any, ...]]:
+        """(day, category, choice, count) for a site and time range."""
+        return self.fetch(
+            "SELECT day, category, choice, SUM(count) FROM consents "
+            "WHERE site = ? AND day >= ? AND day < ? "
+            "GROUP BY day, category, choice ORDER BY day, category, choice",
+            (site, start, end))
+
+    def cost_totals(self, site: str, start: int, end: int) -> list[tuple[Any, ...]]:
+        """(day, source, medium, campaign, currency, amount) for a site and time range."""
+        return self.fetch(
+            "SELECT day, source, medium, campaign, currency, amount FROM costs "
+            "WHERE site = ? AND day >= ? AND day < ? ORDER BY day, campaign",
+            (site, start, end))
+
+    def sites(self) -> list[str]:
+        return [row[0] for row in self.fetch("SELECT DISTINCT site FROM cells ORDER BY site")]
+
+    def cell_count(self) -> int:
+        return int(self.fetch("SELECT COUNT(*) FROM cells")[0][0])
+

@@ -1,0 +1,72 @@
+"""SQLite: the embedded default, one file, safe for several processes on one host."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from .base import Store, StoreError
+
+
+class SQLiteStore(Store):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = url.removeprefix("sqlite:///") or "consentpixel.db"
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.Lock()
+        self.connection = self.connect()
+
+    def connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+                                         check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.lock:
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                cursor.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.connection.in_transaction:
+                    self.connection.rollback()
+                raise StoreError(f"{self.path}: {exc}") from exc
+            except BaseException:
+                if self.connection.in_transaction:
+                    self.connection.rollback()
+                raise
+            finally:
+                cursor.close()
+
+    def fetch(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        # Reads use their own connection so a long report never holds up a flush.
+        if self.path == ":memory:":
+            return super().fetch(sql, params)
+        try:
+            connection = sqlite3.connect(self.path, timeout=10)
+            try:
+                return connection.execute(sql, params).fetchall()
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def size(self) -> int:
+        """Bytes on disk, the write-ahead log included."""
+        return sum(p.stat().st_size for p in Path(self.path).parent.glob(
+            Path(self.path).name + "*") if p.is_file())
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
