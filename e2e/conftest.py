@@ -36,8 +36,9 @@ class Collector:
     """A running `consentpixel serve` and its store."""
 
     def __init__(self, process: subprocess.Popen[str], url: str, db: Path,
-                 config: Path | None, output: list[str]) -> None:
+                 config: Path | None, output: list[str], reader: threading.Thread) -> None:
         self.process = process
+        self.reader = reader
         self.url = url
         self.db = db
         self.config = config
@@ -90,6 +91,10 @@ class Collector:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
 
 
 def start_collector(tmp: Path, config_text: str | None = None) -> Collector:
@@ -119,8 +124,9 @@ def start_collector(tmp: Path, config_text: str | None = None) -> Collector:
         process.kill()
         raise RuntimeError("consentpixel serve did not start:\n" + "".join(output)
                            + (process.stdout.read() or ""))
-    threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True).start()
-    return Collector(process, url, db, config, output)
+    reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
+    reader.start()
+    return Collector(process, url, db, config, output, reader)
 
 
 @pytest.fixture
@@ -157,6 +163,10 @@ class PageServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 name = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/") or "index.html"
+                if name == "favicon.ico":
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 file = (PAGES / name).resolve()
                 if PAGES not in file.parents or not file.is_file():
                     self.send_error(404)
@@ -187,6 +197,7 @@ def pages() -> Iterator[PageServer]:
     server = PageServer()
     yield server
     server.httpd.shutdown()
+    server.httpd.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -214,6 +225,8 @@ class Visit:
         self.pixels: list[dict[str, str]] = []
         self.errors: list[str] = []
         page.on("request", self.on_request)
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(
+            f"{r.status} {r.url}"))
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
@@ -244,7 +257,7 @@ def visit(context: BrowserContext, collector: Collector, pages: PageServer
 
     def open_page(name: str, page: Page | None = None, wait: str = "load") -> Visit:
         seen = Visit(page or context.new_page(), collector)
-        url = name if name.startswith("http") else pages.page(name)
+        url = name if ":" in name else pages.page(name)
         seen.page.goto(url, wait_until=wait)  # type: ignore[arg-type]
         return seen
 

@@ -31,6 +31,12 @@ class UsageError(Exception):
     """A mistake in how the command was called, worded for the person who called it."""
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line, not argparse's usage block: the help is a flag away.
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -45,12 +51,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="consentpixel",
         description="A self-hosted, privacy-first conversion pixel with a consent manager.")
     parser.add_argument("--version", action="version", version=f"consentpixel {__version__}")
     parser.set_defaults(run=lambda args: parser.print_help())
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
 
     serve = commands.add_parser("serve", help="run the collector (the demo site without --config)")
     add_store_options(serve)

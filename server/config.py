@@ -51,7 +51,9 @@ class Origin:
             return False
         if self.port != "*" and port != self.port:
             return False
-        return host == self.host or (self.subdomains and host.endswith("." + self.host))
+        if self.subdomains:  # like CSP: *.shop.example is every subdomain, not the apex
+            return host.endswith("." + self.host)
+        return host == self.host
 
 
 LOOPBACK = tuple(Origin(scheme, host, "*") for scheme in ("http", "https")
@@ -177,6 +179,8 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
     values["events"] = parse_events(values["events"], categories, where)
     values["exempt_events"] = names(values["exempt_events"], f"{where}.exempt_events",
                                     known=values["events"])
+    if "gpc_categories" not in raw:  # the default names ads, which a site may not have
+        values["gpc_categories"] = [c for c in values["gpc_categories"] if c in categories]
     values["gpc_categories"] = names(values["gpc_categories"], f"{where}.gpc_categories",
                                      known=categories)
     values["languages"] = tuple(languages(values["languages"], f"{where}.languages"))

@@ -67,8 +67,9 @@ SITE = (
     Setting("exempt_events", [],
             "Events a <noscript> pixel may count without consent (aggregate measurement "
             "only; off by default)."),
-    Setting("languages", ["en"],
-            "Banner languages, the first one being the fallback."),
+    Setting("languages", ["en", "de", "fr", "es"],
+            "Banner languages, the first one being the fallback; en, de, fr and es have "
+            "built-in texts, others need [sites.NAME.text.LANG]."),
 )
 
 CATEGORY = (

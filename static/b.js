@@ -152,8 +152,11 @@
           dialog.querySelector('input:enabled').focus();
         }
       };
-      // Esc never dismisses a pending decision: it leaves the preferences instead.
-      dialog.oncancel = function (event) {
+      // Esc leaves the preferences for the banner, or closes them once decided; it
+      // never dismisses a pending decision. Handled on keydown, before the browser
+      // turns it into a cancel that it may refuse to let us prevent twice.
+      dialog.onkeydown = function (event) {
+        if (event.key != 'Escape') return;
         event.preventDefault();
         if (nested) {
           nested = 0;
@@ -162,6 +165,9 @@
         } else if (state().decided) {
           dialog.close();
         }
+      };
+      dialog.oncancel = function (event) {
+        if (!state().decided) event.preventDefault();
       };
       nested = 0;
       d.body.appendChild(dialog);

@@ -29,6 +29,7 @@
   var ui;        // the consent module, once loaded
   var todo = []; // what to do once it has loaded
   var last;      // the path of the last page view
+  var sent = 0;  // pixels sent from this document
   var ref = d.referrer.split('/')[2];
   var land;      // the campaign this page was reached from: {q: pixel parameters, t: time}
 
@@ -140,10 +141,11 @@
     pixel(url);
   }
 
+  // The counter z makes each URL new: a document reuses an image it already has.
   function pixel(url, img) {
     img = new Image();
     img.referrerPolicy = 'origin'; // the collector learns the page's origin, not its URL
-    img.src = base + url;
+    img.src = base + url + '&z=' + ++sent;
   }
 
   // The order ID never leaves the page, only two 32-bit hashes of it.
@@ -171,9 +173,8 @@
 
   // Run fn with the consent module, loading it first if need be.
   function withUI(fn) {
-    todo.push(fn);
-    if (ui) todo.shift()();
-    else if (!todo[1]) load('b.js?v=__ASSETS__');
+    if (ui) return fn();
+    if (todo.push(fn) == 1) load('b.js?v=__ASSETS__');
   }
 
   // ---- the API ----
@@ -181,7 +182,7 @@
   function api(cmd, a, b) {
     if (cmd == '_ui') {
       ui = a(cfg, ok, state, apply, wait, send, pixel);
-      return todo.map(function (fn) { safe(fn)(); });
+      return todo.splice(0).map(function (fn) { safe(fn)(); });
     }
     if (cmd == '_config') cfg = cfg || start(a);
     if (!cfg) return calls.push(arguments);

@@ -1,0 +1,28 @@
+# make demo: install into .venv and run the collector with its demo shop.
+# make test: install what the tests need (Chromium included) and run the whole suite.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test chromium postgres
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+demo: $(BIN)/python
+	$(BIN)/pip install --quiet .
+	$(BIN)/consentpixel serve
+
+chromium:
+	@[ -x /usr/bin/chromium ] || [ -n "$$CONSENTPIXEL_CHROMIUM" ] || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+postgres:
+	@.ci/postgres
+
+test: $(BIN)/python chromium postgres
+	$(BIN)/pip install --quiet ".[test]"
+	$(BIN)/python -m pytest

@@ -1,0 +1,54 @@
+"""Personal data on the page never reaches the store: checked in the store's bytes."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from playwright.sync_api import expect
+
+from tests.helpers import PII_CASES
+
+from .conftest import Collector, PageServer, Visit
+from .test_consent import choose
+
+
+def test_personal_data_on_the_page_stays_out_of_the_store(
+        visit: Callable[..., Visit], collector: Collector, pages: PageServer) -> None:
+    # Land with personal data in the path, the query, the fragment and the referrer.
+    landing = (pages.page("pii.html") + "?email=ada.lovelace%2Bnews%40analytical.example"
+               "&tel=%2B49%2030%20123456&iban=DE89370400440532013000&first_name=Grace"
+               "&last_name=Hopper&zip=10001&utm_source=mail&utm_campaign=winter"
+               "&fbclid=IwAR2xYz0ABCdefGHIjkl&msclkid=3f2a1b0c9d8e"
+               "&session=eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjQyfQ.sig"
+               "#access_token=ya29.a0AfH6SMBx")
+    seen = visit("about:blank")
+    seen.page.goto(landing, referer="https://mail.example/inbox?search="
+                                    "alan.turing%40bletchley.example")
+    choose(seen, "accept")
+    seen.page.click("#track")
+    seen.page.click("#form button")
+    seen.page.wait_for_url("**/pii.html?email=*")
+    expect(seen.page.get_by_role("heading")).to_be_visible()
+    seen.page.wait_for_function("window.cpx && cpx('consent').decided")
+    for path in ("/account/marie.curie@sorbonne.example/orders",
+                 "/invoice/5500-0000-0000-0004/pdf", "/reset/9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+                 "/users/550e8400-e29b-41d4-a716-446655440000/profile",
+                 "/customer/00493012345678", "/u/MARIE.CURIE%40SORBONNE.EXAMPLE"):
+        seen.page.evaluate("p => history.pushState({}, '', p)", path)
+    seen.settle()
+    # What left the browser was already clean:
+    sent = " ".join(p["url"] for p in seen.pixels).lower()
+    collector.wait_for(lambda: collector.counts().get("purchase", 0) >= 1
+                       and collector.counts().get("pageview", 0) >= 8)
+    stored = collector.stored_bytes()
+    for case in PII_CASES:
+        for absent in case["absent"]:
+            assert absent.encode() not in stored, (case["where"], absent)
+            if case["where"] not in ("header", "ip"):
+                assert absent not in sent, (case["where"], absent)
+    paths = {row["path"] for row in collector.report("demo", "path")}
+    assert {"/account/:email/orders", "/invoice/:id/pdf", "/users/:uuid/profile",
+            "/customer/:id", "/u/:email", "/pii.html"} <= paths
+    sources = {row["source"] for row in collector.report("demo", "source")}
+    assert "mail" in sources  # the allowed utm_source survived, lowercased
+    assert seen.errors == []

@@ -1,0 +1,220 @@
+"""The collector's endpoints, through the real ASGI app and a real SQLite store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from starlette.testclient import TestClient
+
+from consentpixel.app import create_app
+from consentpixel.config import Config
+from consentpixel.pixel import GIF
+
+from .helpers import ORIGIN, PII_CASES
+
+TAB = {"Referer": ORIGIN + "/", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"}
+
+
+def stored(config: Config) -> bytes:
+    path = Path(config.db.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).lower()
+
+
+def rows(config: Config, sql: str) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(config.db.removeprefix("sqlite:///"))
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def test_the_gif_is_43_bytes() -> None:
+    assert len(GIF) == 43 and GIF.startswith(b"GIF89a")
+
+
+@pytest.mark.parametrize("method, query", [
+    ("GET", "s=demo&e=pageview&p=%2F&a=analytics"),
+    ("GET", ""),
+    ("GET", "s=nope"),
+    ("GET", "%ff%fe=%00&&&===&s=" + "x" * 10000),
+    ("GET", "v=nan&v=inf&v=1e308&c=%00"),
+    ("POST", "s=demo&e=pageview"),
+    ("PUT", ""),
+    ("DELETE", ""),
+    ("OPTIONS", ""),
+])
+@pytest.mark.parametrize("path", ["/p.gif", "/i.gif", "/c.gif"])
+def test_pixels_always_answer_the_gif(client: TestClient, method: str, query: str,
+                                      path: str) -> None:
+    response = client.request(method, f"{path}?{query}", headers=TAB)
+    assert response.status_code == 200
+    assert response.content == GIF
+    assert response.headers["content-type"] == "image/gif"
+    assert response.headers["cache-control"] == "no-store"
+    assert "set-cookie" not in response.headers
+
+
+def test_head_answers_without_a_body(client: TestClient) -> None:
+    response = client.head("/p.gif?s=demo")
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_hits_are_written_on_shutdown(demo_config: Config) -> None:
+    with TestClient(create_app(demo_config), base_url=ORIGIN) as client:
+        for _ in range(3):
+            client.get("/p.gif?s=demo&e=pageview&p=%2Fbeans&a=analytics", headers=TAB)
+        client.get("/p.gif?s=demo&e=pageview&p=%2Fbeans", headers=TAB)  # no consent
+        client.get("/p.gif?s=elsewhere&e=pageview", headers=TAB)
+    assert rows(demo_config, "SELECT event, path, count FROM cells") == [
+        ("pageview", "/beans", 3)]
+
+
+def test_drops_are_counted_by_reason(demo_config: Config) -> None:
+    app = create_app(demo_config)
+    with TestClient(app, base_url=ORIGIN) as client:
+        client.get("/p.gif?s=demo&e=pageview&p=%2F", headers=TAB)
+        client.get("/p.gif?s=elsewhere", headers=TAB)
+        client.post("/p.gif?s=demo", headers=TAB)
+        client.get("/p.gif?s=demo&e=pageview&a=analytics",
+                   headers={**TAB, "Referer": "https://evil.example/"})
+        ingest = app.app.state.collector.ingest
+        assert (ingest.dropped["consent"], ingest.dropped["site"], ingest.dropped["method"],
+                ingest.dropped["origin"]) == (1, 1, 1, 1)
+
+
+def test_every_shared_case_stays_out_of_the_store(demo_config: Config) -> None:
+    """Each case from the shared table sent the way a careless client would."""
+    with TestClient(create_app(demo_config), base_url=ORIGIN,
+                    client=("2001:db8:85a3::8a2e:370:7334", 50000)) as client:
+        for case in PII_CASES:
+            where, raw = case["where"], case["input"]
+            params = {"s": "demo", "e": "purchase", "a": "analytics-ads", "v": "10",
+                      "c": "EUR", "p": "/checkout"}
+            head = dict(TAB)
+            if where == "path":
+                params["p"] = raw
+            elif where in ("query", "fragment"):
+                params["p"] = "/landing" + raw
+                for key, value in [pair.split("=", 1) for pair in raw.strip("?#").split("&")]:
+                    params[key] = value  # as if the client forwarded every parameter
+            elif where == "referrer":
+                params["r"] = raw
+            elif where == "event_property":
+                params.update(raw)
+            elif where == "event_name":
+                params["e"] = raw
+            elif where == "order_id":
+                params["o"] = raw
+            elif where == "header":
+                name, value = raw.split(": ", 1)
+                head[name] = value
+            client.get("/p.gif?" + urlencode(params), headers=head)
+            client.get("/p.gif?" + urlencode({**params, "e": "pageview"}), headers=head)
+    data = stored(demo_config)
+    assert rows(demo_config, "SELECT SUM(count) FROM cells")[0][0] > 20
+    for case in PII_CASES:
+        for absent in case["absent"]:
+            assert absent.encode() not in data, (case, absent)
+
+
+def test_the_tag_is_minified_gzipped_and_cached(client: TestClient) -> None:
+    plain = client.get("/t.js", headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/t.js", headers={"Accept-Encoding": "gzip"})
+    assert plain.status_code == 200
+    assert plain.headers["content-type"] == "application/javascript; charset=utf-8"
+    assert "max-age" in plain.headers["cache-control"]
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == plain.content  # the client decompressed it
+    assert "/*" not in plain.text and "\n\n" not in plain.text
+    assert "__ASSETS__" not in plain.text
+    again = client.get("/t.js", headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_the_banner_files_are_versioned_and_immutable(client: TestClient) -> None:
+    core = client.get("/t.js").text
+    for name in ("b.js", "b.css"):
+        response = client.get(f"/{name}?v=anything")
+        assert response.status_code == 200
+        assert "immutable" in response.headers["cache-control"]
+    assert "b.js?v=" in core
+
+
+def test_site_settings_script(client: TestClient) -> None:
+    response = client.get("/s/demo.js")
+    assert response.text.startswith("cpx('_config',{")
+    assert '"m":"opt-in"' in response.text
+    assert response.headers["cache-control"] == "public, max-age=300"
+    missing = client.get("/s/nope.js")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith(
+        "application/javascript")
+
+
+def test_consent_mode_adapter(client: TestClient) -> None:
+    script = client.get("/gcm/demo.js").text
+    assert "'consent','default'" in script and "analytics_storage" in script
+    assert "__SETTINGS__" not in script
+
+
+def test_click_links_count_and_redirect_with_labels(demo_config: Config) -> None:
+    with TestClient(create_app(demo_config), base_url=ORIGIN) as client:
+        response = client.get("/go/demo/spring-sale", follow_redirects=False, headers=TAB)
+        assert response.status_code == 302
+        assert response.headers["location"] == (
+            "http://127.0.0.1:8000/demo/?utm_source=newsletter&utm_medium=email"
+            "&utm_campaign=spring-sale&utm_content=hero")
+    assert rows(demo_config, "SELECT event, source, campaign, count FROM cells") == [
+        ("click", "newsletter", "spring-sale", 1)]
+
+
+HOSTILE = ["nope", "..%2F..%2Fevil", "%2F%2Fevil.example", "javascript:alert(1)",
+           "javascript%3Aalert(1)", "spring-sale%2F..%2F..%2F%2Fevil.example",
+           "http:%2F%2Fevil.example", "%5C%5Cevil.example", "spring-sale%00",
+           "SPRING-SALE", "spring-sale/extra"]
+
+
+@pytest.mark.parametrize("link", HOSTILE)
+@pytest.mark.parametrize("site", ["demo", "evil.example", "%2F%2Fevil.example"])
+def test_click_links_are_never_open_redirects(client: TestClient, site: str, link: str) -> None:
+    response = client.get(f"/go/{site}/{link}", follow_redirects=False)
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert "evil" not in response.text
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("path", ["/demo/", "/demo/product/yirgacheffe",
+                                  "/demo/thanks?product=huila&order=D-1"])
+def test_demo_pages_carry_the_tag_under_a_strict_csp(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    assert 'src="http://127.0.0.1:8000/t.js" data-site="demo"' in response.text
+    assert "<style" not in response.text and " style=" not in response.text
+
+
+def test_the_thank_you_page_declares_the_purchase(client: TestClient) -> None:
+    page = client.get("/demo/thanks?product=huila&order=D-42").text
+    assert 'data-event="purchase" data-value="12.50" data-currency="EUR"' in page
+    assert 'data-order-id="D-42"' in page
+
+
+def test_demo_pages_escape_what_they_echo(client: TestClient) -> None:
+    page = client.get("/demo/thanks?product=huila&order=" + quote("<script>x</script>")).text
+    assert "<script>x</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_no_demo_without_the_demo_config(tmp_path: Path) -> None:
+    from consentpixel import config as config_module
+
+    config = config_module.parse({"collector": {"db": f"sqlite:///{tmp_path}/x.db"},
+                                  "sites": {"shop": {"origins": ["https://shop.example"]}}})
+    with TestClient(create_app(config)) as client:
+        assert client.get("/demo/").status_code == 404
+

@@ -1,0 +1,73 @@
+"""The in-memory buffer holds cells, not hits, and stays bounded."""
+
+from __future__ import annotations
+
+from consentpixel.buffer import OTHER, Buffer, Cell, ConsentKey
+
+
+def cell(path: str = "/", site: str = "demo", period: int = 3600) -> Cell:
+    return Cell(site, period, "pageview", path, "direct", "(none)", "", "", "desktop", "")
+
+
+def test_hits_on_one_cell_are_one_entry() -> None:
+    buffer = Buffer()
+    for _ in range(1000):
+        buffer.add(cell(), 5)
+    assert buffer.batch.cells == {cell(): [1000, 5000]}
+    assert len(buffer) == 1
+
+
+def test_distinct_cells_past_the_hourly_cap_fold_into_other() -> None:
+    buffer = Buffer(max_cells_per_hour=3)
+    for index in range(50):
+        buffer.add(cell(f"/random/{index}"))
+    folded = cell().folded()
+    assert folded.path == OTHER and folded.campaign == OTHER
+    assert len(buffer.batch.cells) == 4
+    assert buffer.batch.cells[folded] == [47, 0]
+    assert sum(count for count, _ in buffer.batch.cells.values()) == 50
+    # Cells already seen this hour keep counting after a flush; new ones still fold.
+    buffer.take()
+    buffer.add(cell("/random/0"))
+    buffer.add(cell("/random/99"))
+    assert set(buffer.batch.cells) == {cell("/random/0"), folded}
+
+
+def test_the_cap_is_per_site_and_hour() -> None:
+    buffer = Buffer(max_cells_per_hour=1)
+    buffer.add(cell("/a"))
+    buffer.add(cell("/b", site="other"))
+    buffer.add(cell("/c", period=7200))
+    assert {c.path for c in buffer.batch.cells} == {"/a", "/b", "/c"}
+    buffer.add(cell("/d", period=4 * 3600))
+    assert ("demo", 3600) not in buffer.seen  # old hours are forgotten
+
+
+def test_a_full_buffer_refuses_new_cells_but_counts_known_ones() -> None:
+    buffer = Buffer(max_cells=2)
+    assert buffer.add(cell("/a")) and buffer.add(cell("/b"))
+    assert not buffer.add(cell("/c"))
+    assert buffer.add(cell("/a"))
+    assert buffer.batch.cells[cell("/a")] == [2, 0]
+
+
+def test_take_and_restore_keep_every_count() -> None:
+    buffer = Buffer()
+    buffer.add(cell("/a"), 10)
+    buffer.add_order("demo", "digest", cell("/thanks"), 4990)
+    buffer.add_consent(ConsentKey("demo", 0, "ads", "granted"))
+    batch = buffer.take()
+    assert not buffer.batch
+    buffer.add(cell("/a"), 1)
+    buffer.restore(batch)
+    assert buffer.batch.cells[cell("/a")] == [2, 11]
+    assert buffer.batch.orders == {("demo", "digest"): (cell("/thanks"), 4990)}
+    assert buffer.batch.consents[ConsentKey("demo", 0, "ads", "granted")] == 1
+    assert buffer.batch.hits() == 3
+
+
+def test_an_order_twice_in_one_flush_counts_once() -> None:
+    buffer = Buffer()
+    buffer.add_order("demo", "same", cell("/thanks"), 100)
+    buffer.add_order("demo", "same", cell("/thanks"), 100)
+    assert len(buffer.batch.orders) == 1

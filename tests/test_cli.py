@@ -1,0 +1,168 @@
+"""The consentpixel command, run as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from consentpixel.buffer import Batch, Cell
+from consentpixel.store import open_store
+
+T0 = int(time.time()) // 3600 * 3600
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consentpixel", *args], capture_output=True,
+                          text=True, timeout=60, cwd=cwd)
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> str:
+    """A store with a few days of demo counts."""
+    db = f"sqlite:///{tmp_path / 'filled.db'}"
+    store = open_store(db)
+    cells = {}
+    for day in range(3):
+        period = T0 - day * 86400
+        cells[Cell("demo", period, "pageview", "/", "direct", "(none)", "", "", "desktop", "")
+              ] = [10 + day, 0]
+        cells[Cell("demo", period, "purchase", "/thanks", "newsletter", "email", "spring", "",
+                   "mobile", "EUR")] = [2, 9980]
+    store.write(Batch(cells=cells))
+    store.close()
+    return db
+
+
+def test_report_table(filled: str) -> None:
+    done = run("report", "--site", "demo", "--db", filled)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["event", "count", "value", "currency"]
+    assert lines[2].split() == ["pageview", "33", "0", ""][:3]
+    assert lines[3].split() == ["purchase", "6", "299.40", "EUR"]
+
+
+def test_report_json_rows(filled: str) -> None:
+    done = run("report", "--site", "demo", "--db", filled, "--by", "day", "--by", "campaign",
+               "--format", "json")
+    rows = json.loads(done.stdout)
+    purchases = [row for row in rows if row["event"] == "purchase"]
+    assert len(purchases) == 3
+    assert set(purchases[0]) == {"day", "campaign", "event", "count", "value", "currency"}
+    assert purchases[0]["campaign"] == "spring" and purchases[0]["value"] == 99.8
+
+
+@pytest.mark.parametrize("by", ["event", "day", "path", "source", "campaign"])
+def test_report_csv_for_every_grouping(filled: str, by: str) -> None:
+    done = run("report", "--site", "demo", "--db", filled, "--by", by, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert rows and {"event", "count", "value", "currency", by} <= set(rows[0])
+    assert sum(int(row["count"]) for row in rows) == 39
+
+
+def test_report_date_range(filled: str) -> None:
+    today = time.strftime("%Y-%m-%d", time.gmtime(T0))
+    done = run("report", "--site", "demo", "--db", filled, "--from", today, "--to", today,
+               "--format", "json")
+    assert {row["event"]: row["count"] for row in json.loads(done.stdout)} == {
+        "pageview": 10, "purchase": 2}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["report", "--site", "nope"], "no site 'nope'"),
+    (["report", "--site", "demo", "--from", "yesterday"], "'yesterday' is not a day"),
+    (["report", "--site", "demo", "--days", "0"], "--days must be 1 or more"),
+    (["serve", "--config", "/nonexistent.toml"], "no such file"),
+    (["report", "--site", "demo", "--db", "mysql://x"], "use sqlite:///path"),
+])
+def test_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 3
+
+
+def test_init_writes_a_starter_that_check_accepts(tmp_path: Path) -> None:
+    done = run("init", cwd=tmp_path)
+    assert done.returncode == 0 and "consentpixel serve --config" in done.stdout
+    assert run("check", "consentpixel.toml", cwd=tmp_path).stdout.startswith(
+        "consentpixel.toml: ok")
+    again = run("init", cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert run("init", "--force", cwd=tmp_path).returncode == 0
+
+
+def test_a_bad_config_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[sites.shop]\norigins = ["https://x.example"]\n'
+                                       'mode = "sometimes"\n')
+    done = run("check", "bad.toml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("consentpixel: bad.toml: sites.shop.mode: must be one of "
+                                   "'opt-in', 'opt-out', not 'sometimes'")
+
+
+def test_help_and_version() -> None:
+    assert "serve" in run("--help").stdout
+    assert run("--version").stdout.startswith("consentpixel ")
+
+
+def start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    process = subprocess.Popen([sys.executable, "-m", "consentpixel", "serve", "--port", "0",
+                                "--db", db, *extra], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert "collecting on" in first, first + process.stdout.read()
+    return process, first.split("collecting on ")[1].strip(), db
+
+
+def finish(process: subprocess.Popen[str]) -> int:
+    try:
+        return process.wait(timeout=20)
+    finally:
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_sigterm_writes_every_answered_hit(tmp_path: Path) -> None:
+    process, url, db = start(tmp_path)
+    answered = 0
+    request = urllib.request.Request(f"{url}/p.gif?s=demo&e=pageview&p=%2Fload&a=analytics",
+                                     headers={"Referer": url + "/"})
+    for _ in range(300):
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 200
+            answered += 1
+    process.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then re-raises the signal for the supervisor's sake.
+    assert finish(process) in (0, -signal.SIGTERM)
+    store = open_store(db)
+    assert store.totals("demo", 0, 2**40, []) == [("pageview", "", answered, 0)]
+    store.close()
+
+
+def test_serve_refuses_a_busy_port(tmp_path: Path) -> None:
+    process, url, _ = start(tmp_path)
+    try:
+        done = run("serve", "--port", url.rsplit(":", 1)[1], "--db",
+                   f"sqlite:///{tmp_path / 'other.db'}")
+        assert done.returncode == 2 and "cannot listen on" in done.stderr
+    finally:
+        process.terminate()
+        finish(process)
+
+
+def test_python_dash_m_and_the_script_are_the_same_command() -> None:
+    script = Path(sys.executable).parent / "consentpixel"
+    assert subprocess.run([str(script), "--version"], capture_output=True, text=True
+                          ).stdout == run("--version").stdout

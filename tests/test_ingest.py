@@ -1,0 +1,243 @@
+"""A hit becomes a cell, or a reason for not counting it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from consentpixel import config as config_module
+from consentpixel.buffer import Buffer, Cell
+from consentpixel.config import Config
+from consentpixel.ingest import Drop, Ingest, minor_units, parse_query
+
+from .helpers import ORIGIN, headers, hit
+
+NOW = 1_795_900_000.0  # 2026-11-28T18:…Z
+HOUR = int(NOW) // 3600 * 3600
+
+
+def site_config(**site: Any) -> Config:
+    body = {"origins": ["https://shop.example"], **site}
+    return config_module.parse({"sites": {"shop": body}})
+
+
+@pytest.fixture
+def ingest(demo_config: Config) -> Ingest:
+    return Ingest(demo_config, Buffer(), salt=b"test-salt")
+
+
+def cells(ingest: Ingest) -> dict[Cell, list[int]]:
+    return ingest.buffer.batch.cells
+
+
+def test_a_page_view_becomes_a_cell(ingest: Ingest) -> None:
+    ingest.hit(hit(p="/products/beans", r="www.google.com"), headers(), now=NOW)
+    assert cells(ingest) == {
+        Cell("demo", HOUR, "pageview", "/products/beans", "google", "organic", "", "",
+             "desktop", ""): [1, 0]}
+    assert ingest.accepted == 1
+
+
+def test_campaign_labels_win_over_the_referrer(ingest: Ingest) -> None:
+    ingest.hit(hit(utm_source="Newsletter", utm_medium="email", utm_campaign="Spring Sale",
+                   utm_content="hero", r="mail.example"), headers(), now=NOW)
+    (cell,) = cells(ingest)
+    assert (cell.source, cell.medium, cell.campaign, cell.content) == (
+        "newsletter", "email", "spring sale", "hero")
+
+
+@pytest.mark.parametrize("click_id, source, medium", [
+    ("gclid", "google", "cpc"), ("fbclid", "facebook", "paid-social"),
+    ("msclkid", "bing", "cpc"), ("ttclid", "tiktok", "paid-social"),
+    ("li_fat_id", "linkedin", "paid-social"),
+])
+def test_a_click_id_name_becomes_its_network(ingest: Ingest, click_id: str, source: str,
+                                             medium: str) -> None:
+    ingest.hit(hit(k=click_id), headers(), now=NOW)
+    (cell,) = cells(ingest)
+    assert (cell.source, cell.medium) == (source, medium)
+
+
+@pytest.mark.parametrize("referrer, source, medium", [
+    ("", "direct", "(none)"), ("google.co.uk", "google", "organic"),
+    ("duckduckgo.com", "duckduckgo", "organic"), ("t.co", "twitter", "social"),
+    ("l.facebook.com", "facebook", "social"), ("blog.example", "blog.example", "referral"),
+    ("203.0.113.9", "(referral)", "referral"),
+])
+def test_referrers(ingest: Ingest, referrer: str, source: str, medium: str) -> None:
+    ingest.hit(hit(r=referrer or None), headers(), now=NOW)
+    (cell,) = cells(ingest)
+    assert (cell.source, cell.medium) == (source, medium)
+
+
+def test_values_are_rounded_to_the_currency_and_summed(ingest: Ingest) -> None:
+    for value in ("49.90", "10.005", "0.1"):
+        ingest.hit(hit(e="purchase", v=value, c="eur"), headers(), now=NOW)
+    ingest.hit(hit(e="purchase", v="1000", c="JPY"), headers(), now=NOW)
+    by_currency = {cell.currency: entry for cell, entry in cells(ingest).items()}
+    assert by_currency == {"EUR": [3, 4990 + 1000 + 10], "JPY": [1, 1000]}
+
+
+def test_a_value_without_currency_takes_the_site_default(ingest: Ingest) -> None:
+    ingest.hit(hit(e="purchase", v="5"), headers(), now=NOW)
+    (cell,) = cells(ingest)
+    assert cell.currency == "EUR"
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-1", "1e308", "1e3", "12,50", "99999999999",
+                                 "0x10", "1_000", " 5", ""])
+def test_malformed_values_are_refused(raw: str) -> None:
+    with pytest.raises(Drop) as refused:
+        minor_units(raw, "EUR")
+    assert refused.value.reason == "value"
+
+
+def test_bounds_and_minor_units() -> None:
+    assert minor_units("10000000", "EUR") == 1_000_000_000
+    assert minor_units("1.2345", "BHD") == 1234
+    assert minor_units("1.5", "JPY") == 2
+
+
+@pytest.mark.parametrize("params, header, reason", [
+    ({"s": "nope"}, {}, "site"),
+    ({}, {"referer": "https://evil.example/"}, "origin"),
+    ({}, {"referer": ""}, "origin"),
+    ({"e": "signup_hedy.lamarr@film.example"}, {}, "event"),
+    ({"e": "never_declared"}, {}, "event"),
+    ({"e": ""}, {}, "event"),
+    ({"a": "analytics"}, {}, "consent"),            # ads not granted, purchase needs ads
+    ({"a": None}, {}, "consent"),                   # no tag: a <noscript> pixel
+    ({}, {"gpc": True}, "gpc"),                     # ads under GPC, not turned on explicitly
+    ({"c": "XYZ", "v": "5"}, {}, "currency"),
+    ({"v": "-5"}, {}, "value"),
+])
+def test_drop_reasons(params: dict[str, Any], header: dict[str, Any], reason: str) -> None:
+    config = site_config()
+    ingest = Ingest(config, Buffer())
+    base = {"s": "shop", "e": "purchase", "a": "analytics-ads", **params}
+    base = {key: value for key, value in base.items() if value is not None}
+    with pytest.raises(Drop) as dropped:
+        ingest.hit(base, headers(**{"referer": "https://shop.example/cart", **header}), now=NOW)
+    assert dropped.value.reason == reason
+    assert not ingest.buffer.batch.cells and not ingest.buffer.batch.orders
+
+
+def test_explicit_ads_consent_under_gpc_is_counted() -> None:
+    ingest = Ingest(site_config(), Buffer())
+    ingest.hit({"s": "shop", "e": "purchase", "a": "analytics-ads", "x": "1"},
+               headers(referer="https://shop.example/", gpc=True), now=NOW)
+    assert ingest.accepted == 1
+
+
+def test_gpc_does_not_touch_analytics() -> None:
+    ingest = Ingest(site_config(), Buffer())
+    ingest.hit({"s": "shop", "e": "pageview", "a": "analytics"},
+               headers(referer="https://shop.example/", gpc=True), now=NOW)
+    assert ingest.accepted == 1
+
+
+def test_noscript_pixels_count_only_exempt_events() -> None:
+    ingest = Ingest(site_config(exempt_events=["signup"]), Buffer())
+    ingest.hit({"s": "shop", "e": "signup"}, headers(referer="https://shop.example/"), now=NOW)
+    with pytest.raises(Drop):
+        ingest.hit({"s": "shop", "e": "purchase"}, headers(referer="https://shop.example/"),
+                   now=NOW)
+    assert ingest.accepted == 1
+
+
+@pytest.mark.parametrize("agent, webdriver", [
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/130.0", None),
+    ("Googlebot/2.1 (+http://www.google.com/bot.html)", None),
+    ("curl/8.5.0", None),
+    ("", None),
+    ("Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36", "1"),
+])
+def test_automation_is_not_counted_unless_the_site_says_so(agent: str,
+                                                           webdriver: str | None) -> None:
+    params = {"s": "shop", "e": "pageview", "a": "analytics"}
+    if webdriver:
+        params["w"] = webdriver
+    counted = Ingest(site_config(count_automation=True), Buffer())
+    refused = Ingest(site_config(), Buffer())
+    counted.hit(params, headers(referer="https://shop.example/", agent=agent), now=NOW)
+    with pytest.raises(Drop) as dropped:
+        refused.hit(params, headers(referer="https://shop.example/", agent=agent), now=NOW)
+    assert dropped.value.reason == "automation"
+    assert counted.accepted == 1
+
+
+@pytest.mark.parametrize("agent, device", [
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1",
+     "mobile"),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/130.0 Mobile Safari/537.36", "mobile"),
+    ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) Safari/604.1", "tablet"),
+    ("Mozilla/5.0 (Linux; Android 13; SM-X710) Chrome/130.0 Safari/537.36", "tablet"),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 "
+     "Safari/605.1.15", "desktop"),
+])
+def test_the_user_agent_becomes_a_device_class(ingest: Ingest, agent: str, device: str) -> None:
+    ingest.hit(hit(), headers(agent=agent), now=NOW)
+    (cell,) = cells(ingest)
+    assert cell.device == device
+
+
+def test_origins_with_wildcards() -> None:
+    config = site_config(origins=["https://*.shop.example", "http://localhost:*"])
+    site = config.sites["shop"]
+    assert site.allows_origin("https://www.shop.example")
+    assert site.allows_origin("https://shop.example") is False
+    assert site.allows_origin("http://localhost:5173")
+    assert not site.allows_origin("https://shop.example.evil.example")
+    assert not site.allows_origin("https://evilshop.example")
+    assert not site.allows_origin("http://www.shop.example")
+
+
+def test_orders_are_kept_as_salted_digests_only(ingest: Ingest) -> None:
+    order = "ORDER-katherine.johnson@nasa.example"
+    ingest.hit(hit(e="purchase", v="10", c="EUR", o=order), headers(), now=NOW)
+    ingest.hit(hit(e="purchase", v="10", c="EUR", o=order), headers(), now=NOW)
+    ((site, digest),) = ingest.buffer.batch.orders
+    assert site == "demo" and order not in digest and len(digest) == 32
+    assert Ingest(ingest.config, Buffer(), salt=b"other").digest("demo", order) != digest
+
+
+def test_query_parsing_is_bounded_and_tolerant() -> None:
+    assert parse_query(b"s=demo&e=pageview&e=purchase") == {"s": "demo", "e": "pageview"}
+    assert parse_query(b"p=%2Fa%20b&x=%ff%00") == {"p": "/a b", "x": "\ufffd\x00"}
+    assert parse_query(b"a&=b&c=") == {"a": "", "c": ""}
+    for raw in (b"x=" + b"a" * 5000, b"&".join(b"k%d=1" % i for i in range(100))):
+        with pytest.raises(Drop):
+            parse_query(raw)
+
+
+def test_consent_decisions_are_tallied(ingest: Ingest) -> None:
+    ingest.consent({"s": "demo", "y": "analytics", "n": "ads-bogus"}, headers(), now=NOW)
+    assert dict(ingest.buffer.batch.consents) == {
+        ("demo", int(NOW) // 86400 * 86400, "analytics", "granted"): 1,
+        ("demo", int(NOW) // 86400 * 86400, "ads", "refused"): 1}
+
+
+def test_impressions_need_a_campaign_and_no_origin(ingest: Ingest) -> None:
+    ingest.impression({"s": "demo", "utm_campaign": "spring", "utm_source": "newsletter",
+                       "utm_content": "hero"}, headers(referer=""), now=NOW)
+    with pytest.raises(Drop):
+        ingest.impression({"s": "demo"}, headers(referer=""), now=NOW)
+    (cell,) = cells(ingest)
+    assert (cell.event, cell.campaign, cell.content) == ("impression", "spring", "hero")
+
+
+def test_rate_limit_forgets_clients_every_minute() -> None:
+    ingest = Ingest(site_config(rate_limit=2), Buffer())
+    params = {"s": "shop", "e": "pageview", "a": "analytics"}
+    head = headers(referer="https://shop.example/")
+    ingest.hit(params, head, client="203.0.113.7", now=NOW)
+    ingest.hit(params, head, client="203.0.113.7", now=NOW)
+    with pytest.raises(Drop) as dropped:
+        ingest.hit(params, head, client="203.0.113.7", now=NOW)
+    assert dropped.value.reason == "rate_limit"
+    ingest.hit(params, head, client="198.51.100.1", now=NOW)
+    ingest.hit(params, head, client="203.0.113.7", now=NOW + 60)
+    assert ingest.accepted == 4
+    assert all(isinstance(key, int) for key in ingest.limiter.counts)  # no address kept
+    assert ORIGIN  # the demo origin is loopback; the rate limit is per site
