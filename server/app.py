@@ -10,6 +10,7 @@ is a Starlette route.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import replace
 from contextlib import asynccontextmanager
@@ -49,6 +50,8 @@ class Collector:
         self.consent_mode = {name: tag.consent_mode_script(site)
                              for name, site in config.sites.items()}
         self.started = time.time()
+        self.admin_secret = (config.admin_secret or os.environ.get("CONSENTPIXEL_ADMIN_SECRET")
+                             or secrets.token_urlsafe(18))
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
