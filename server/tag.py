@@ -67,6 +67,7 @@ def minify_css(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"\s*([{};,>])\s*", r"\1", text)
+    text = re.sub(r"([{;][\w-]+)\s+:", r"\1:", text)  # "width :" in a declaration
     text = re.sub(r":\s+", ":", text)
     return text.replace(";}", "}").strip()
 
