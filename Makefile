@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test chromium postgres
+.PHONY: demo test chromium postgres axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ chromium:
 postgres:
 	@.ci/postgres
 
-test: $(BIN)/python chromium postgres
+# axe-core, injected by the accessibility tests (from the npm registry)
+axe:
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
+
+test: $(BIN)/python chromium postgres axe
 	$(BIN)/pip install --quiet ".[test]"
 	$(BIN)/python -m pytest

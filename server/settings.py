@@ -92,6 +92,14 @@ LINK = (
 TEXT = (
     Setting("title", "", "Banner heading."),
     Setting("body", "", "Banner text: what is measured and why."),
+    Setting("accept", "", "The accept-all button (built in for en, de, fr, es)."),
+    Setting("reject", "", "The reject-all button."),
+    Setting("prefs", "", "The button that opens the preferences."),
+    Setting("save", "", "The button that saves the preferences."),
+    Setting("necessary", "", "The label of the always-on category."),
+    Setting("allow", "", "The button on a held embed's placeholder."),
+    Setting("gpc", "", "What the banner says under Global Privacy Control; {cats} names the "
+                       "categories the signal refuses."),
 )
 
 STANDARD_EVENTS = {

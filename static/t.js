@@ -187,7 +187,6 @@
     if (cmd == '_config') cfg = cfg || start(a);
     if (!cfg) return calls.push(arguments);
     if (cmd == 'track') track(a, b);
-    if (cmd == 'page') page();
     if (cmd == 'preferences') withUI(function () { ui.open(2); });
     if (cmd == 'consent' && a) withUI(function () { ui.set(a); });
     return state();
@@ -205,7 +204,9 @@
     apply();
     calls.map(function (call) { api.apply(0, call); });
     fire(me, '');
-    if (!dec || d.querySelector('[data-cpx-category]')) withUI(function () { ui.open(!dec); });
+    // Opt-in asks at once; opt-out (CCPA) allows until refused, through the preferences.
+    var ask = !dec && cfg.m == 'opt-in';
+    if (ask || d.querySelector('[data-cpx-category]')) withUI(function () { ui.open(ask); });
     return cfg;
   }
 

@@ -1,0 +1,2 @@
+window.order.push('a');
+document.cookie = '_demo_stats_seen=1; path=/';
