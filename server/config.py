@@ -200,9 +200,7 @@ def parse_categories(raw: Any, where: str) -> dict[str, Category]:
         key = f"{where}.categories.{name}"
         if not NAME.match(name) or name == "necessary":
             raise ConfigError(f"{key}: names use a-z, 0-9 and '_' ('necessary' is built in)")
-        body = table(body, key)
-        unknown(body, {s.name for s in settings.CATEGORY}, key)
-        values = read(body, settings.CATEGORY, key)
+        values = read_table(body, settings.CATEGORY, key)
         builtin: dict[str, Any] = texts.CATEGORIES.get(name, {})
         for text_key in ("label", "description"):
             given = per_language(values[text_key], f"{key}.{text_key}")
@@ -242,9 +240,7 @@ def parse_links(raw: Any, origins: tuple[Origin, ...], where: str) -> dict[str, 
         key = f"{where}.links.{link_id}"
         if not LINK_ID.match(link_id):
             raise ConfigError(f"{key}: link ids use A-Z, a-z, 0-9, '_' and '-'")
-        body = table(body, key)
-        unknown(body, {s.name for s in settings.LINK}, key)
-        values = read(body, settings.LINK, key)
+        values = read_table(body, settings.LINK, key)
         url = values["url"]
         parts = urlsplit(url)
         probe = Site(name="probe", origins=origins)
@@ -260,10 +256,15 @@ def parse_text(raw: Any, where: str) -> dict[str, dict[str, str]]:
         key = f"{where}.text.{lang}"
         if not LANG.match(lang):
             raise ConfigError(f"{key}: use a language code such as en or de")
-        body = table(body, key)
-        unknown(body, {s.name for s in settings.TEXT}, key)
-        result[lang] = {k: v for k, v in read(body, settings.TEXT, key).items() if v}
+        result[lang] = {k: v for k, v in read_table(body, settings.TEXT, key).items() if v}
     return result
+
+
+def read_table(raw: Any, table_: tuple[Setting, ...], where: str) -> dict[str, Any]:
+    """A nested table whose keys are all settings of table_, checked and defaulted."""
+    raw = table(raw, where)
+    unknown(raw, {s.name for s in table_}, where)
+    return read(raw, table_, where)
 
 
 def read(raw: dict[str, Any], table_: tuple[Setting, ...], where: str) -> dict[str, Any]:
