@@ -74,6 +74,7 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/gcm/{site}.js", consent_mode_script),
         Route("/go/{site}/{link}", click),
         Route("/healthz", healthz),
+        Route("/favicon.ico", no_icon),
     ]
     if config.demo:
         routes += demo.routes()
@@ -147,6 +148,11 @@ def destination(link: Link) -> str:
              if k not in labels]
     query += [(k, v) for k, v in labels.items() if v]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def no_icon(request: Request) -> Response:
+    # Browsers ask every origin for one; a 204 keeps their consoles free of 404s.
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def healthz(request: Request) -> Response:
