@@ -154,3 +154,20 @@ def test_escape_keeps_a_pending_decision(visit: Callable[..., Visit]) -> None:
     expect(dialog.get_by_role("button", name="Preferences")).to_be_focused()
     seen.settle()
     assert seen.fired() == []
+
+
+def test_a_taken_name_is_left_alone(visit: Callable[..., Visit]) -> None:
+    seen = visit("foreign.html")
+    seen.settle(800)
+    assert seen.page.evaluate("window.cpx") == {"owner": "another library"}
+    expect(banner(seen)).to_have_count(0)
+    assert seen.fired() == [] and seen.errors == []
+
+
+def test_the_tag_twice_counts_once(visit: Callable[..., Visit]) -> None:
+    seen = visit("twice.html")
+    choose(seen, "accept")
+    seen.settle()
+    assert seen.events() == ["pageview"]
+    expect(banner(seen)).to_have_count(0)
+    assert seen.errors == []
