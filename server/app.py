@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -65,7 +65,7 @@ class Collector:
 
 def create_app(config: Config, store: Store | None = None) -> Pixels:
     collector = Collector(config, store or open_store(config.db))
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", index),
         Route("/t.js", tag_file),
         Route("/b.js", tag_file),

@@ -277,4 +277,4 @@ def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> Non
         numeric = {"count", "value"}
         for line in [columns, ["-" * w for w in widths], *cells]:
             print("  ".join(text.rjust(w) if columns[i] in numeric else text.ljust(w)
-                            for i, (text, w) in enumerate(zip(line, widths))).rstrip())
+                            for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip())

@@ -130,11 +130,12 @@ def load(path: str | Path) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file (consentpixel init {path} writes a starter)")
+        raise ConfigError(f"{path}: no such file (consentpixel init {path} writes a starter)"
+                          ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it: {exc}")
+        raise ConfigError(f"{path}: cannot read it: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}")
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
         return parse(raw, str(path))
     except ConfigError as exc:

@@ -116,7 +116,7 @@ def site_texts(site: Site, lang: str) -> dict[str, Any]:
     def pick(table: dict[str, str]) -> str:
         return table.get(lang) or table.get(first) or table.get("en") or ""
 
-    words = {**texts.BUTTONS.get(lang, texts.BUTTONS["en"]),
+    words: dict[str, Any] = {**texts.BUTTONS.get(lang, texts.BUTTONS["en"]),
              **texts.BANNER.get(lang, texts.BANNER["en"]), **site.text.get(lang, {})}
     words["cats"] = {name: [pick(cat.label), pick(cat.description)]
                      for name, cat in site.categories.items()}
