@@ -53,8 +53,12 @@ def plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def answer(content: Any, status: int = 200) -> Response:
-    return JSON(content, status, headers={"Cache-Control": "no-store"})
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def answer(content: Any, status: int = 200, headers: dict[str, str] | None = None
+           ) -> Response:
+    return JSON(content, status, headers={**HEADERS, **(headers or {})})
 
 
 def collector_of(request: Request) -> Collector:
@@ -76,12 +80,12 @@ def route(path: str, handler: Handler, methods: tuple[str, ...] = ("GET",)) -> R
                                     f"({', '.join(allowed)})")
             return await handler(request)
         except ApiError as exc:
-            headers = {"Cache-Control": "no-store"}
+            headers = {}
             if exc.status == 401:
                 headers["WWW-Authenticate"] = 'Bearer realm="consentpixel"'
             if exc.status == 405:
                 headers["Allow"] = ", ".join(allowed)
-            return JSON({"error": exc.message}, exc.status, headers=headers)
+            return answer({"error": exc.message}, exc.status, headers)
         except reports.InputError as exc:
             return answer({"error": str(exc)}, 400)
         except StoreError:
@@ -141,8 +145,7 @@ def format_of(request: Request) -> str:
 def csv_response(text: str, site: Site, name: str, period: reports.Period) -> Response:
     filename = f"{site.name}-{name}-{period.first}-{period.final}.csv"
     return Response(text, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store"})
+        **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # -- endpoints ----------------------------------------------------------------------------
