@@ -120,7 +120,11 @@ class Failures:
             self.minute, self.count = int(now) // 60, 0
 
 
-failures = Failures()
+def failures_of(request: Request) -> Failures:
+    state = request.app.state
+    if not hasattr(state, "login_failures"):
+        state.login_failures = Failures()
+    return state.login_failures  # type: ignore[no-any-return]
 
 
 def login_token(secret: str, nonce: str) -> str:
@@ -144,6 +148,7 @@ async def login(request: Request) -> Response:
         if auth.is_admin(request, secret):
             return RedirectResponse("/dashboard", 303)
         return login_page(request)
+    failures = failures_of(request)
     if failures.too_many(time.time()):
         return login_page(request, "Too many failed sign-ins: wait a minute.", 429)
     form = await form_of(request)
