@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=30,
                         help="without --from: the last N days, today included (default 30)")
     report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.add_argument("--min-count", type=int, default=1, metavar="N",
+                        help="merge rows of label combinations counting fewer than N hits "
+                             "into one (other) row, as the dashboard and the API do with "
+                             "the site's min_count (default 1: every row, since this "
+                             "command reads the store itself)")
     report.add_argument("--funnel", action="store_true",
                         help="impressions, clicks, CTR, conversions, conversion rate, value, "
                              "cost, CPA and ROAS per row instead of counts per event")
@@ -259,6 +264,9 @@ def run_report(args: argparse.Namespace) -> None:
     site = known_site(config, args.site)
     if args.days < 1:
         raise UsageError("--days must be 1 or more")
+    if args.min_count < 0:
+        raise UsageError("--min-count must be 0 or more")
+    site = replace(site, min_count=args.min_count)
     if args.first:
         period = reports.Period.days(args.first, args.last or date.today())
     else:

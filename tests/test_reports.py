@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -351,3 +355,86 @@ def test_csv_defuses_formulas_in_labels() -> None:
     assert list(csv.reader(io.StringIO(text))) == [
         ["campaign", "count"], ["'=HYPERLINK(\"http://x\")", "3"], ["'@sum", ""],
         ["'-2+3", "-1"]]  # numbers stay numbers
+
+
+# -- the command: report --funnel, --min-count, and cost --------------------------------
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consentpixel", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = open_store(url)
+    seed(store, {cell("click", "spring-sale", period=T0): (10, 0),
+                 cell("purchase", "spring-sale", period=T0, currency="EUR"): (2, 9980),
+                 cell("pageview", "whisper", period=T0): (1, 0)})
+    store.close()
+    return url
+
+
+def test_cost_then_the_funnel(db: str) -> None:
+    done = run("cost", "--db", db, "--site", "demo", "--link", "spring-sale",
+               "--day", "2026-03-01", "--amount", "25")
+    assert (done.returncode, done.stdout) == (
+        0, "recorded 25 EUR for newsletter / email / spring-sale on 2026-03-01\n")
+    done = run("report", "--db", db, "--site", "demo", "--funnel", "--from", "2026-03-01",
+               "--to", "2026-03-31", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    spring, whisper = json.loads(done.stdout)
+    assert spring == {"campaign": "spring-sale", "pageviews": 0, "impressions": 0,
+                      "clicks": 10, "ctr": None, "conversions": 2, "conversion_rate": 0.2,
+                      "value": {"EUR": 99.8}, "cost": {"EUR": 25.0}, "cpa": {"EUR": 12.5},
+                      "roas": {"EUR": 3.992}}
+    assert whisper["campaign"] == "whisper"  # the command shows every row by default
+    table = run("report", "--db", db, "--site", "demo", "--funnel", "--from", "2026-03-01",
+                "--to", "2026-03-31").stdout.splitlines()
+    assert table[0].split() == ["campaign", "pageviews", "impressions", "clicks", "ctr",
+                                "conversions", "conversion_rate", "value_EUR", "cost_EUR",
+                                "cpa_EUR", "roas_EUR"]
+    assert table[2].split() == ["spring-sale", "0", "0", "10", "2", "0.2", "99.80", "25.00",
+                                "12.50", "3.992"]
+
+
+def test_report_merges_small_cells_when_asked(db: str) -> None:
+    done = run("report", "--db", db, "--site", "demo", "--by", "campaign", "--min-count",
+               "3", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["campaign,event,count,value,currency",
+                                        "spring-sale,click,10,0,",
+                                        "spring-sale,purchase,2,99.80,EUR",
+                                        "(other),pageview,1,0,"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--link", "spring-sale", "--day", "2026-03-01", "--amount", "12,50"],
+     "--amount: '12,50' is not an amount like 120.50"),
+    (["--campaign", "spring", "--day", "2026-03-01", "--amount", "1"],
+     "--source: required (or give one of the site's links)"),
+    (["--link", "autumn", "--day", "2026-03-01", "--amount", "1"],
+     "--link: 'autumn' is not a link of site 'demo'"),
+    (["--link", "spring-sale", "--day", "tomorrow", "--amount", "1"],
+     "--day: 'tomorrow' is not a day like 2026-03-01"),
+    (["--link", "spring-sale", "--day", "2026-03-01", "--amount", "1", "--currency", "EURO"],
+     "--currency: 'EURO' is not an ISO 4217 currency code"),
+    (["--link", "spring-sale", "--day", "2026-03-01"], "the following arguments are required"),
+])
+def test_cost_errors_are_one_line(db: str, args: list[str], message: str) -> None:
+    done = run("cost", "--db", db, "--site", "demo", *args)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    store = open_store(db)
+    try:
+        assert store.cost_totals("demo", 0, 2**40) == []
+    finally:
+        store.close()
+
+
+def test_report_refuses_a_negative_min_count(db: str) -> None:
+    done = run("report", "--db", db, "--site", "demo", "--min-count", "-1")
+    assert (done.returncode, done.stderr) == (
+        2, "consentpixel: --min-count must be 0 or more\n")
