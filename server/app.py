@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse,
+                                 RedirectResponse, Response)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -75,6 +76,7 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/gcm/{site}.js", consent_mode_script),
         Route("/go/{site}/{link}", click),
         Route("/healthz", healthz),
+        Route("/favicon.ico", favicon),
         *api.routes(),
         *dashboard.routes(),
     ]
@@ -152,6 +154,12 @@ def destination(link: Link) -> str:
              if k not in labels]
     query += [(k, v) for k, v in labels.items() if v]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def favicon(request: Request) -> Response:
+    # Browsers ask every page's origin for one; the demo shop and the dashboard share it.
+    return FileResponse(os.path.join(HERE, "assets", "favicon.svg"),
+                        media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 async def healthz(request: Request) -> Response:
