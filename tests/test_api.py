@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from consentpixel import auth
+from consentpixel import auth, config as config_module
 from consentpixel.app import create_app
 from consentpixel.config import Config
 from consentpixel.store import open_store
@@ -286,3 +286,24 @@ def test_labels_come_back_as_stored_text(api: TestClient) -> None:
     response = api.get(f"{SITE}/campaigns?days=1", headers=BEARER)
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_clicks_and_conversions_meet_in_one_row(tmp_path: Any) -> None:
+    """A link's labels are cleaned as the tag's are, whatever their case in the config."""
+    config = config_module.parse({
+        "collector": {"db": f"sqlite:///{tmp_path / 'links.db'}", "admin_secret": SECRET},
+        "sites": {"shop": {"origins": [ORIGIN], "min_count": 1, "links": {"sale": {
+            "url": ORIGIN + "/sale", "source": "Newsletter", "medium": "Email",
+            "campaign": "Spring-Sale"}}}}})
+    with TestClient(create_app(config), base_url=ORIGIN) as client:
+        redirect = client.get("/go/shop/sale", follow_redirects=False)
+        assert redirect.status_code == 302
+        landing = redirect.headers["location"].split("?", 1)[1]
+        client.get(f"/p.gif?s=shop&e=purchase&a=ads&v=20&{landing}",
+                   headers={"Referer": ORIGIN + "/"})
+        body = wait_for(client, lambda: get(client, "/api/v1/sites/shop/campaigns?days=1"),
+                        lambda b: b["totals"]["conversions"] == 1)
+    (row,) = body["rows"]
+    assert (row["source"], row["medium"], row["campaign"]) == (
+        "newsletter", "email", "spring-sale")
+    assert (row["clicks"], row["conversions"], row["conversion_rate"]) == (1, 1, 1.0)

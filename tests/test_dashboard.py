@@ -325,3 +325,10 @@ def test_every_dashboard_template_autoescapes() -> None:
         assert template.environment.autoescape(f"dashboard/{name}") is True, name
         source = Path(template.filename or "").read_text()
         assert not re.search(r"\|\s*safe\b|autoescape false", source), name
+
+
+def test_the_icon(app_client: TestClient) -> None:
+    response = app_client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.text.startswith("<svg")
