@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Page, expect
 
 from .conftest import Collector
 from .test_campaigns import buy_through_campaign, flushed, secret_of
@@ -21,10 +21,17 @@ class Watch:
 
     def __init__(self, page: Page) -> None:
         self.errors: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"),
-                                     d.dismiss()))
+        page.on("console", self.console)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("dialog", self.dialog)
+
+    def console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":  # CSP violations are reported here too
+            self.errors.append(message.text)
+
+    def dialog(self, dialog: Dialog) -> None:
+        self.errors.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
 
 
 def sign_in(page: Page, collector: Collector, secret: str) -> None:

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from . import auth, chart, reports
+from .buffer import OTHER
 from .config import Site
 from .currencies import MINOR_UNITS
 from .store import Store, StoreError
@@ -302,7 +303,7 @@ def suggestions(site: Site, rows: list[reports.Funnel]) -> dict[str, list[str]]:
         for name in seen:
             seen[name].add(getattr(link, name).lower())
     for row in rows:
-        if row.keys.get("campaign") not in ("", reports.OTHER):
+        if row.keys.get("campaign") not in ("", OTHER):
             for name in seen:
                 seen[name].add(row.keys[name])
     return {name: sorted(value for value in values if value) for name, values in seen.items()}

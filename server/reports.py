@@ -307,7 +307,7 @@ class Report:
 
 
 def funnel(store: Store, site: Site, period: Period, by: Sequence[str] = ()) -> Report:
-    """Impressions → clicks → conversions → value, with cost, per group; small cells merged."""
+    """Impressions → clicks → conversions → value, and cost, per group; small cells merged."""
     by = checked_by(by)
     groups = [group for group in by if group != "event"]
     rows: dict[tuple[Any, ...], Funnel] = {}
