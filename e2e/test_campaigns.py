@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from typing import Any, Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from .conftest import Collector, Visit
+from .conftest import Collector, PageServer, Visit
 
 
 def secret_of(collector: Collector) -> str:
@@ -31,18 +32,18 @@ def api(collector: Collector, path: str) -> Any:
         return json.load(response)
 
 
-def flushed(collector: Collector) -> None:
+def flushed(collector: Collector, site: str = "demo") -> None:
     """Wait until everything the collector answered so far is in the store.
 
     An impression counts without consent, and these flows make none: once this one is
     stored, every hit answered before it is stored too, so what is missing then was
     never counted.
     """
-    before = collector.counts().get("impression", 0)
-    with urllib.request.urlopen(f"{collector.url}/i.gif?s=demo&utm_source=e2e"
+    before = collector.counts(site).get("impression", 0)
+    with urllib.request.urlopen(f"{collector.url}/i.gif?s={site}&utm_source=e2e"
                                 "&utm_campaign=marker", timeout=10) as response:
         assert response.status == 200
-    collector.wait_for(lambda: collector.counts().get("impression", 0) == before + 1)
+    collector.wait_for(lambda: collector.counts(site).get("impression", 0) == before + 1)
 
 
 def decide(visit: Visit, choice: str) -> None:
@@ -127,3 +128,39 @@ def test_a_reloaded_thank_you_page_counts_once(context: BrowserContext,
     (row,) = [r for r in collector.report("demo") if r["event"] == "purchase"]
     assert (row["count"], row["value"]) == (1, 14.9)
     assert seen.errors == []
+
+
+SHOP = """
+[sites.shop]
+origins = ["http://localhost:*"]
+count_automation = true
+exempt_events = {exempt}
+"""
+
+
+# exempt_events -> what a page without JavaScript gets counted
+NOSCRIPT = [('["purchase"]', {"purchase": 1}), ("[]", {})]
+
+
+@pytest.mark.parametrize("exempt, counted", NOSCRIPT, ids=["exempt", "not-exempt"])
+def test_the_noscript_pixel_counts_only_exempt_events(
+        browser: Browser, collector_with: Callable[[str], Collector], pages: PageServer,
+        exempt: str, counted: dict[str, int]) -> None:
+    running = collector_with(SHOP.format(exempt=exempt))
+    pages.collector = running.url
+    context = browser.new_context(java_script_enabled=False)
+    requested: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(pages.page("noscript.html"))
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    pixels = sorted(parse_qs(urlsplit(url).query)["e"][0] for url in requested
+                    if "/p.gif?" in url)
+    assert pixels == ["pageview", "purchase"]  # both images were requested …
+    assert not any("/s/shop.js" in url for url in requested)  # … and no tag ran
+    flushed(running, "shop")
+    assert {event: n for event, n in running.counts("shop").items()
+            if event != "impression"} == counted
