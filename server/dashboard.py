@@ -41,6 +41,7 @@ LOGIN_COOKIE = "cpx_login"
 MAX_FAILURES = 20  # failed sign-ins per minute and process before answering 429
 MAX_FORM = 16 * 1024
 RANGES = (7, 30, 90)
+MAX_DAYS = 400  # one bar a day must stay readable; the API and the CLI take longer ranges
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 templates = Jinja2Templates(directory=os.path.join(os.path.dirname(__file__), "templates"))
@@ -213,7 +214,11 @@ def filters_of(request: Request, params: Mapping[str, str]) -> Filters:
     name = params.get("site") or next(iter(sites))
     if name not in sites:
         raise reports.InputError(f"site: there is no site {name!r}")
-    return Filters(sites[name], reports.period_of(params.get("from"), params.get("to")))
+    period = reports.period_of(params.get("from"), params.get("to"))
+    if period.day_count > MAX_DAYS:
+        raise reports.InputError(f"from: the dashboard shows at most {MAX_DAYS} days at once; "
+                                 "the API and `consentpixel report` show more")
+    return Filters(sites[name], period)
 
 
 async def dashboard(request: Request) -> Response:

@@ -225,7 +225,8 @@ def test_filters(signed_in: TestClient) -> None:
     assert later.text("total-conversions") == "2"
     for query, error in (("from=someday", "from: 'someday' is not a day"),
                          ("site=elsewhere", "site: there is no site 'elsewhere'"),
-                         ("from=2026-03-09&to=2026-03-01", "is after to")):
+                         ("from=2026-03-09&to=2026-03-01", "is after to"),
+                         ("from=2025-01-01&to=2026-03-01", "at most 400 days")):
         response = signed_in.get(f"/dashboard?{query}")
         assert response.status_code == 400 and error in html.unescape(response.text)
 
