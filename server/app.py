@@ -19,17 +19,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import __version__, config as config_module, demo, tag
+from . import __version__, api, config as config_module, dashboard, demo, tag
 from .buffer import Buffer, Cell
 from .config import Config, Link
 from .flusher import Flusher
 from .ingest import Drop, Ingest, header_values, hour
 from .pixel import Pixels
+from .privacy import clean_label
 from .store import Store, open_store
 
 HERE = os.path.dirname(__file__)
@@ -74,7 +75,9 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/gcm/{site}.js", consent_mode_script),
         Route("/go/{site}/{link}", click),
         Route("/healthz", healthz),
-        Route("/favicon.ico", no_icon),
+        Route("/favicon.ico", favicon),
+        *api.routes(),
+        *dashboard.routes(),
     ]
     if config.demo:
         routes += demo.routes()
@@ -127,9 +130,11 @@ async def click(request: Request) -> Response:
         _, agent, _ = header_values(request.scope["headers"])
         ingest.check_client(site, {}, agent, request.client.host if request.client else "",
                             time.time())
-        cell = Cell(site.name, hour(time.time()), "click", "", link.source or "(not set)",
-                    link.medium or "(not set)", link.campaign, link.content,
-                    ingest.device(agent)[0], "")
+        # Labels cleaned as the tag's are, so clicks and conversions meet in one row.
+        cell = Cell(site.name, hour(time.time()), "click", "",
+                    clean_label(link.source) or "(not set)",
+                    clean_label(link.medium) or "(not set)", clean_label(link.campaign),
+                    clean_label(link.content), ingest.device(agent)[0], "")
         if not collector.buffer.add(cell):
             raise Drop("buffer_full")
         ingest.accepted += 1
@@ -150,9 +155,10 @@ def destination(link: Link) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-async def no_icon(request: Request) -> Response:
-    # Browsers ask every origin for one; a 204 keeps their consoles free of 404s.
-    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+async def favicon(request: Request) -> Response:
+    # Browsers ask every page's origin for one; the demo shop and the dashboard share it.
+    return FileResponse(os.path.join(HERE, "assets", "favicon.svg"),
+                        media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 async def healthz(request: Request) -> Response:

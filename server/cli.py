@@ -1,4 +1,4 @@
-"""The consentpixel command: serve, init, check, report.
+"""The consentpixel command: serve, init, check, report, cost.
 
 Errors meant for people are one line on stderr and exit status 2 (1 for failures at
 run time), never a traceback.
@@ -7,7 +7,6 @@ run time), never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import os
@@ -88,7 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=30,
                         help="without --from: the last N days, today included (default 30)")
     report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.add_argument("--min-count", type=int, default=1, metavar="N",
+                        help="merge rows of label combinations counting fewer than N hits "
+                             "into one (other) row, as the dashboard and the API do with "
+                             "the site's min_count (default 1: every row, since this "
+                             "command reads the store itself)")
+    report.add_argument("--funnel", action="store_true",
+                        help="impressions, clicks, CTR, conversions, conversion rate, value, "
+                             "cost, CPA and ROAS per row instead of counts per event")
     report.set_defaults(run=run_report)
+
+    cost = commands.add_parser("cost", help="record a campaign's spend for a day")
+    add_store_options(cost)
+    cost.add_argument("--site", required=True, help="the site's name, e.g. demo")
+    cost.add_argument("--day", required=True, help="the day spent, YYYY-MM-DD (UTC)")
+    cost.add_argument("--amount", required=True, help="spend, e.g. 120.50; again replaces it")
+    cost.add_argument("--currency", help="ISO 4217 code (default: the site's currency)")
+    cost.add_argument("--link", help="a click link of the site: its source, medium, campaign")
+    cost.add_argument("--source", help="utm_source of the campaign, e.g. newsletter")
+    cost.add_argument("--medium", help="utm_medium of the campaign, e.g. email")
+    cost.add_argument("--campaign", help="utm_campaign, e.g. spring-sale")
+    cost.set_defaults(run=run_cost)
     return parser
 
 
@@ -242,22 +261,54 @@ def run_check(args: argparse.Namespace) -> None:
 
 def run_report(args: argparse.Namespace) -> None:
     config = load_config(args)
-    if args.site not in config.sites:
-        raise UsageError(f"no site {args.site!r} in the config ({', '.join(config.sites)})")
+    site = known_site(config, args.site)
     if args.days < 1:
         raise UsageError("--days must be 1 or more")
+    if args.min_count < 0:
+        raise UsageError("--min-count must be 0 or more")
+    site = replace(site, min_count=args.min_count)
     if args.first:
         period = reports.Period.days(args.first, args.last or date.today())
     else:
         period = reports.Period.last(args.days)
     store = open_store(config.db)
     try:
-        rows = reports.breakdown(store, args.site, period, args.by or ["event"])
+        if args.funnel:
+            report = reports.funnel(store, site, period, args.by or ["campaign"])
+            rows = [row.as_dict() if args.format == "json" else row.flat(report.currencies())
+                    for row in report.rows]
+            columns = report.columns()
+        else:
+            rows = reports.breakdown(store, site, period, args.by or ["event"])
+            columns = [*(group for group in args.by or [] if group != "event"),
+                       "event", "count", "value", "currency"]
     finally:
         store.close()
-    columns = [*(group for group in args.by or [] if group != "event"),
-               "event", "count", "value", "currency"]
     print_rows(rows, columns, args.format)
+
+
+def known_site(config: Config, name: str) -> config_module.Site:
+    if name not in config.sites:
+        raise UsageError(f"no site {name!r} in the config ({', '.join(config.sites)})")
+    return config.sites[name]
+
+
+def run_cost(args: argparse.Namespace) -> None:
+    config = load_config(args)
+    site = known_site(config, args.site)
+    fields = {name: getattr(args, name) for name in
+              ("day", "amount", "currency", "link", "source", "medium", "campaign")}
+    try:
+        cost = reports.parse_cost(site, {k: v for k, v in fields.items() if v is not None})
+    except reports.InputError as exc:
+        raise UsageError(f"--{exc}") from None
+    store = open_store(config.db)
+    try:
+        reports.record_cost(store, site, cost)
+    finally:
+        store.close()
+    print(f"recorded {cost.amount} {cost.currency} for {cost.source} / {cost.medium} / "
+          f"{cost.campaign} on {cost.day}")
 
 
 def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> None:
@@ -265,16 +316,13 @@ def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> Non
         print(json.dumps(rows, default=lambda v: float(v) if isinstance(v, Decimal) else str(v),
                          indent=2, ensure_ascii=False))
     elif form == "csv":
-        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore",
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        sys.stdout.write(reports.csv_text(rows, columns))
     elif not rows:
         print("no counts in this period")
     else:
-        cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+        cells = [["" if row.get(c) is None else str(row[c]) for c in columns] for row in rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-        numeric = {"count", "value"}
+        numeric = {c for c in columns if c not in reports.BREAKDOWNS and c != "currency"}
         for line in [columns, ["-" * w for w in widths], *cells]:
             print("  ".join(text.rjust(w) if columns[i] in numeric else text.ljust(w)
                             for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip())

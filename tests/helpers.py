@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from consentpixel.buffer import Batch, Cell
+from consentpixel.store import Store
+
 PII_CASES = json.loads((Path(__file__).parents[1] / "tests" / "data" / "pii-cases.json")
                        .read_text())["cases"]
 ORIGIN = "http://127.0.0.1:8000"
@@ -25,3 +28,29 @@ def headers(referer: str = ORIGIN + "/", agent: str = "Mozilla/5.0 (X11; Linux x
     if gpc:
         pairs.append((b"sec-gpc", b"1"))
     return pairs
+
+
+# -- stored cells, for the report, API and dashboard tests ----------------------------
+
+DAY = 86400
+T0 = 1_772_323_200  # 2026-03-01T00:00Z: a fixed day, so reports never depend on the clock
+
+
+def cell(event: str = "pageview", campaign: str = "", *, period: int = T0, path: str = "/",
+         source: str = "direct", medium: str = "(none)", content: str = "",
+         device: str = "desktop", currency: str = "", site: str = "demo") -> Cell:
+    """A stored cell of the demo site; a campaign without a source comes from a newsletter."""
+    if campaign and source == "direct":
+        source, medium = "newsletter", "email"
+    return Cell(site, period, event, path, source, medium, campaign, content, device,
+                currency)
+
+
+def seed(store: Store, cells: dict[Cell, tuple[int, int]]) -> None:
+    """Write cells with their (count, value in minor units) as the flusher would."""
+    batch = Batch()
+    for key, (count, value) in cells.items():
+        entry = batch.cells.setdefault(key, [0, 0])
+        entry[0] += count
+        entry[1] += value
+    store.write(batch)

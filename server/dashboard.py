@@ -1,0 +1,346 @@
+"""The dashboard at /dashboard: figures a marketer reads at a glance, for the admin only.
+
+Server-rendered with autoescaped templates, under a Content-Security-Policy with no
+script at all: the chart is SVG drawn on the server, the styles one stylesheet. People
+sign in with the admin secret and get a session cookie (HttpOnly, SameSite=Strict);
+every form that changes something carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
+
+from . import auth, chart, reports
+from .buffer import OTHER
+from .config import Site
+from .currencies import MINOR_UNITS
+from .store import Store, StoreError
+
+if TYPE_CHECKING:
+    from .app import Collector
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store",
+           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+           "X-Frame-Options": "DENY"}
+LOGIN_COOKIE = "cpx_login"
+MAX_FAILURES = 20  # failed sign-ins per minute and process before answering 429
+MAX_FORM = 16 * 1024
+RANGES = (7, 30, 90)
+MAX_DAYS = 400  # one bar a day must stay readable; the API and the CLI take longer ranges
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+templates = Jinja2Templates(directory=os.path.join(os.path.dirname(__file__), "templates"))
+
+
+# -- formatting, as template filters ---------------------------------------------------------
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    if amount is None:
+        return "—"
+    text = f"{amount:,.{MINOR_UNITS.get(currency, 2)}f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def amounts(values: Mapping[str, Decimal | None] | None) -> str:
+    """Money in each currency, e.g. "€49.90 · $12.00"; a dash when there is none."""
+    shown = [money(amount, cur) for cur, amount in (values or {}).items()
+             if amount is not None]
+    return " · ".join(shown) or "—"
+
+
+def percent(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{fraction * 100:.1f} %"
+
+
+def multiple(values: Mapping[str, float | None]) -> str:
+    shown = [f"{roas:.2f}×" + ("" if len(values) == 1 else f" {cur}")
+             for cur, roas in values.items() if roas is not None]
+    return " · ".join(shown) or "—"
+
+
+def count(number: int) -> str:
+    return f"{number:,}"
+
+
+def shown_label(value: str) -> str:
+    return value or "—"
+
+
+templates.env.filters.update(money=money, amounts=amounts, percent=percent,
+                             multiple=multiple, count=count, label=shown_label)
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200
+         ) -> Response:
+    response: Response = templates.TemplateResponse(
+        request, f"dashboard/{name}", context, status_code=status)
+    response.headers.update(HEADERS)
+    return response
+
+
+def collector_of(request: Request) -> Collector:
+    return request.app.state.collector  # type: ignore[no-any-return]
+
+
+# -- signing in and out ---------------------------------------------------------------------
+
+
+class Failures:
+    """Failed sign-ins this minute, so a guessed secret cannot be tried at speed."""
+
+    def __init__(self) -> None:
+        self.minute = 0
+        self.count = 0
+
+    def add(self, now: float) -> None:
+        self.refresh(now)
+        self.count += 1
+
+    def too_many(self, now: float) -> bool:
+        self.refresh(now)
+        return self.count >= MAX_FAILURES
+
+    def refresh(self, now: float) -> None:
+        if int(now) // 60 != self.minute:
+            self.minute, self.count = int(now) // 60, 0
+
+
+def failures_of(request: Request) -> Failures:
+    state = request.app.state
+    if not hasattr(state, "login_failures"):
+        state.login_failures = Failures()
+    return state.login_failures  # type: ignore[no-any-return]
+
+
+def login_token(secret: str, nonce: str) -> str:
+    # Before a session exists, the CSRF token is bound to a random cookie instead.
+    return auth.sign(secret, "login:" + nonce)
+
+
+def login_page(request: Request, error: str = "", status: int = 200) -> Response:
+    nonce = secrets.token_urlsafe(16)
+    token = login_token(collector_of(request).admin_secret, nonce)
+    response = page(request, "login.html", {"csrf": token, "error": error}, status)
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/dashboard",
+                        httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+async def login(request: Request) -> Response:
+    secret = collector_of(request).admin_secret
+    if request.method == "GET":
+        if auth.is_admin(request, secret):
+            return RedirectResponse("/dashboard", 303)
+        return login_page(request)
+    failures = failures_of(request)
+    if failures.too_many(time.time()):
+        return login_page(request, "Too many failed sign-ins: wait a minute.", 429)
+    form = await form_of(request)
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not auth.same(form.get("csrf", ""), login_token(secret, nonce)):
+        return login_page(request, "The form had expired: please sign in again.", 400)
+    if not auth.same(form.get("secret", ""), secret):
+        failures.add(time.time())
+        return login_page(request, "That is not the admin secret.", 401)
+    response = RedirectResponse("/dashboard", 303)
+    response.set_cookie(auth.COOKIE, auth.new_session(secret), max_age=auth.SESSION_SECONDS,
+                        path="/", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    secret = collector_of(request).admin_secret
+    form = await form_of(request)
+    if auth.is_admin(request, secret) and not auth.valid_csrf(request, secret,
+                                                                form.get("csrf", "")):
+        return Response("The form had expired: go back and try again.", 400, headers=HEADERS)
+    response = RedirectResponse("/dashboard/login", 303)
+    response.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """A posted form's fields: our forms are small and urlencoded, nothing else is read."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind != "application/x-www-form-urlencoded":
+        return {}
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            return {}
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=32)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return dict(reversed(pairs))  # the first of repeated fields wins
+
+
+# -- the dashboard ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    site: Site
+    period: reports.Period
+
+    def query(self, **extra: str) -> str:
+        return urlencode({"site": self.site.name, "from": self.period.first.isoformat(),
+                          "to": self.period.final.isoformat(), **extra})
+
+
+def filters_of(request: Request, params: Mapping[str, str]) -> Filters:
+    sites = collector_of(request).config.sites
+    name = params.get("site") or next(iter(sites))
+    if name not in sites:
+        raise reports.InputError(f"site: there is no site {name!r}")
+    period = reports.period_of(params.get("from"), params.get("to"))
+    if period.day_count > MAX_DAYS:
+        raise reports.InputError(f"from: the dashboard shows at most {MAX_DAYS} days at once; "
+                                 "the API and `consentpixel report` show more")
+    return Filters(sites[name], period)
+
+
+async def dashboard(request: Request) -> Response:
+    collector = collector_of(request)
+    if not auth.is_admin(request, collector.admin_secret):
+        return RedirectResponse("/dashboard/login", 303)
+    error, status = "", 200
+    try:
+        filters = filters_of(request, request.query_params)
+    except reports.InputError as exc:
+        error, status = str(exc), 400
+        filters = filters_of(request, {})
+    flash = "Spend recorded." if request.query_params.get("recorded") else ""
+    return await render(request, filters, {"error": error, "flash": flash}, status)
+
+
+async def render(request: Request, filters: Filters, extra: dict[str, Any],
+                 status: int = 200) -> Response:
+    collector = collector_of(request)
+    try:
+        figures = await run_in_threadpool(view, collector.store, filters)
+    except StoreError:
+        return page(request, "unavailable.html", {}, 503)
+    today = reports.Period.last(1).first
+    ranges = [(days, Filters(filters.site, reports.Period.days(
+        today - timedelta(days=days - 1), today)).query()) for days in RANGES]
+    return page(request, "index.html", {
+        **figures, **extra, "filters": filters, "ranges": ranges,
+        "sites": sorted(collector.config.sites),
+        "csrf": auth.csrf_token(request, collector.admin_secret),
+        "export": f"/api/v1/sites/{filters.site.name}/campaigns?"
+                  + urlencode({"from": filters.period.first.isoformat(),
+                               "to": filters.period.final.isoformat(), "format": "csv"}),
+    }, status)
+
+
+def view(store: Store, filters: Filters) -> dict[str, Any]:
+    """Every figure the page shows, from the query layer."""
+    site, period = filters.site, filters.period
+    grain = "hour" if period.day_count <= 2 else "day"
+    over_time = reports.funnel(store, site, period, [grain])
+    campaigns = reports.funnel(store, site, period, ["source", "medium", "campaign"])
+    pages = reports.funnel(store, site, period, ["path"])
+    currency = main_currency(over_time.total, site)
+    return {
+        "total": over_time.total,
+        "grain": grain,
+        "currency": currency,
+        "chart": chart.timeline(points(over_time, period, grain, currency)),
+        "campaigns": campaigns.rows,
+        "pages": [row for row in pages.rows if row.pageviews or row.conversions][:10],
+        "events": reports.breakdown(store, site, period, ["event"]),
+        "consents": reports.consent_rates(store, site, period),
+        "costs": list(reversed(reports.costs(store, site, period)))[:10],
+        "suggestions": suggestions(site, campaigns.rows),
+        "is_conversion": reports.is_conversion,
+    }
+
+
+def main_currency(total: reports.Funnel, site: Site) -> str:
+    """The currency the chart draws value in: the one most value came in."""
+    if not total.value:
+        return site.currency
+    return max(sorted(total.value), key=lambda cur: total.value[cur])
+
+
+def points(report: reports.Report, period: reports.Period, grain: str, currency: str
+           ) -> list[chart.Point]:
+    """One point per day or hour of the period, zero where nothing was counted."""
+    rows = {row.keys[grain]: row for row in report.rows}
+    step = 3600 if grain == "hour" else 86400
+    series = []
+    for start in range(period.start, period.end, step):
+        key = reports.label(grain, start)
+        row = rows.get(key)
+        moment = datetime.fromtimestamp(start, timezone.utc)
+        shown = moment.strftime("%b %d, %H:00" if grain == "hour" else "%b %d")
+        value = reports.major(row.value[currency], currency) if row else Decimal(0)
+        series.append(chart.Point(shown, row.conversions if row else 0, value))
+    return series
+
+
+def suggestions(site: Site, rows: list[reports.Funnel]) -> dict[str, list[str]]:
+    """Labels the cost form offers: from the site's links and the campaigns seen."""
+    seen: dict[str, set[str]] = {"source": set(), "medium": set(), "campaign": set()}
+    for link in site.links.values():
+        for name in seen:
+            seen[name].add(getattr(link, name).lower())
+    for row in rows:
+        if row.keys.get("campaign") not in ("", OTHER):
+            for name in seen:
+                seen[name].add(row.keys[name])
+    return {name: sorted(value for value in values if value) for name, values in seen.items()}
+
+
+async def record_cost(request: Request) -> Response:
+    collector = collector_of(request)
+    if not auth.is_admin(request, collector.admin_secret):
+        return RedirectResponse("/dashboard/login", 303)
+    form = await form_of(request)
+    if not auth.valid_csrf(request, collector.admin_secret, form.get("csrf", "")):
+        return Response("The form had expired: go back and try again.", 400, headers=HEADERS)
+    try:
+        filters = filters_of(request, form)
+    except reports.InputError as exc:
+        return Response(str(exc), 400, headers=HEADERS)
+    fields = {name: form.get(name, "") for name in
+              ("day", "source", "medium", "campaign", "amount", "currency")}
+    try:
+        cost = reports.parse_cost(filters.site, {k: v for k, v in fields.items() if v})
+        await run_in_threadpool(reports.record_cost, collector.store, filters.site, cost)
+    except reports.InputError as exc:
+        return await render(request, filters, {"cost_error": str(exc), "form": fields}, 400)
+    except StoreError:
+        return page(request, "unavailable.html", {}, 503)
+    return RedirectResponse("/dashboard?" + filters.query(recorded="1"), 303)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/dashboard", dashboard),
+        Route("/dashboard/login", login, methods=["GET", "POST"]),
+        Route("/dashboard/logout", logout, methods=["POST"]),
+        Route("/dashboard/costs", record_cost, methods=["POST"]),
+    ]
