@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 from .. import __version__
 from ..pixel import GIF
 from . import checks, pii
-from .model import Banner, Held, PageAudit, Report, Scenario, Settings, Step, Tag
+from .model import (DECISION, PIXEL, TRACKER, Banner, Held, PageAudit, Report, Scenario,
+                    Settings, Step, Tag)
 from .traffic import Classifier, Raw
 from .trackers import BUILTIN, Trackers
 
@@ -311,12 +312,19 @@ class Session:
         self.began = self.recorder.now()
 
     def goto(self, url: str) -> None:
+        self.recorder.navigations.add(url)
+        self.navigate(lambda: self.page.goto(url, wait_until="load"))
+
+    def reload(self) -> None:
+        self.recorder.navigations.add(self.page.url)
+        self.navigate(lambda: self.page.reload(wait_until="load"))
+
+    def navigate(self, go: Callable[[], Any]) -> None:
+        """Load a page, or say in one line why it did not load."""
         from playwright.sync_api import Error, TimeoutError
 
-        self.recorder.navigations.add(url)
         try:
-            response = self.page.goto(url, wait_until="load",
-                                      timeout=self.options.timeout * 1000)
+            response = go()
         except TimeoutError:
             raise PageError(f"did not load within {self.options.timeout:g} s") from None
         except Error as exc:
@@ -324,9 +332,15 @@ class Session:
         if response and response.status >= 400:
             raise PageError(f"answered {response.status} {response.status_text}".strip())
 
-    def reload(self) -> None:
-        self.recorder.navigations.add(self.page.url)
-        self.page.reload(wait_until="load")
+    def read(self, script: str, default: Any) -> Any:
+        """What a script says of the page, or default when the page went away meanwhile
+        (a redirect or reload of its own); the checks then see the gap."""
+        from playwright.sync_api import Error
+
+        try:
+            return self.page.evaluate(script)
+        except Error:
+            return default
 
     def started(self, limit: float = 15.0) -> bool:
         """Wait for the tag's first consent event: it has its settings and runs."""
@@ -359,12 +373,12 @@ class Session:
                 return parsed
         return None
 
-    def banner(self, limit: float = 10.0) -> Banner | None:
+    def banner(self) -> Banner | None:
         from playwright.sync_api import TimeoutError
 
         dialog = self.page.locator(BANNER)
         try:
-            dialog.wait_for(state="visible", timeout=min(self.options.timeout, limit) * 1000)
+            dialog.wait_for(state="visible", timeout=self.patience() * 1000)
         except TimeoutError:
             return None
         shown = self.recorder.now()
@@ -375,21 +389,29 @@ class Session:
         from playwright.sync_api import TimeoutError
 
         dialog = self.page.locator(BANNER)
+        wait = self.patience() * 1000
         try:
-            dialog.wait_for(state="visible", timeout=min(self.options.timeout, 10) * 1000)
+            dialog.wait_for(state="visible", timeout=wait)
         except TimeoutError:
             raise PageError("the banner never appeared, so nothing could be chosen") from None
         decided = len(self.page.evaluate("() => window.__consentpixelAudit.events"))
         self.begin("decision")
-        if action == "only":
-            dialog.locator("[data-a=prefs]").click()
-            for switch in dialog.locator("input[role=switch]:enabled").all():
-                switch.set_checked(switch.get_attribute("value") in categories)
-            dialog.locator("[data-a=save]").click()
-        else:
-            dialog.locator(f"[data-a={action}]").click()
-        self.page.wait_for_function(
-            "n => window.__consentpixelAudit.events.length > n", arg=decided)
+        try:
+            if action == "only":
+                dialog.locator("[data-a=prefs]").click(timeout=wait)
+                for switch in dialog.locator("input[role=switch]:enabled").all():
+                    switch.set_checked(switch.get_attribute("value") in categories, timeout=wait)
+                action = "save"
+            dialog.locator(f"[data-a={action}]").click(timeout=wait)
+            self.page.wait_for_function("n => window.__consentpixelAudit.events.length > n",
+                                        arg=decided, timeout=wait)
+        except TimeoutError as exc:
+            raise PageError(f"could not choose in the banner ({action}): "
+                            f"{first_line(exc)}") from None
+
+    def patience(self) -> float:
+        """Seconds to wait for the banner and its buttons."""
+        return min(self.options.timeout, 10.0)
 
     def links(self, count: int) -> list[str]:
         found: list[str] = self.page.evaluate(LINKS, count) if count > 0 else []
@@ -399,13 +421,14 @@ class Session:
         """Settle, then read what the step left behind."""
         self.settle()
         page = self.page
-        step = Step(self.recorder.step, label, decided, round(self.began, 3), page.url,
-                    consent=page.evaluate(CONSENT),
-                    held=[held(item) for item in page.evaluate(HELD)],
-                    data_layer=page.evaluate(DATA_LAYER),
+        url = pii.scan_url(page.url).mask(page.url)
+        step = Step(self.recorder.step, label, decided, round(self.began, 3), url,
+                    consent=self.read(CONSENT, None),
+                    held=[held(item) for item in self.read(HELD, [])],
+                    data_layer=self.read(DATA_LAYER, []),
                     screenshot=self.screenshot(screenshot) if screenshot else "")
         self.snapshots.append(Snapshot(step, self.context.cookies(),
-                                       [tuple(pair) for pair in page.evaluate(STORAGE)]))
+                                       [tuple(pair) for pair in self.read(STORAGE, [])]))
         return step
 
     def screenshot(self, name: str) -> str:
@@ -472,7 +495,7 @@ def audit_page(browser: Browser, url: str, options: Options, progress: Progress,
 
     audit = PageAudit(url, pages=[url])
     try:
-        first = first_visit(browser, url, options, audit, number)
+        first = first_visit(browser, url, options, audit, number, progress)
         if first is not None:
             audit.scenarios.append(first)
             progress(describe(first))
@@ -491,11 +514,12 @@ def audit_page(browser: Browser, url: str, options: Options, progress: Progress,
 
 
 def first_visit(browser: Browser, url: str, options: Options, audit: PageAudit,
-                number: int) -> Scenario | None:
+                number: int, progress: Progress) -> Scenario | None:
     """Open the page undecided: find the tag, its settings, the banner and the links."""
     session = Session(browser, options)
     try:
         session.goto(url)
+        session.settle()  # a tag manager may add the tag after the load event
         found = session.tag()
         if found is None:
             return None
@@ -506,17 +530,23 @@ def first_visit(browser: Browser, url: str, options: Options, audit: PageAudit,
         classifier = Classifier(url, collector, options.trackers, settings)
         scenario = plan(settings)[0] if settings else Scenario(
             "first-visit", "first visit, no decision", "none", ())
+        links: list[str] = []
         if settings:
             audit.banner = session.banner()
             if audit.banner:
                 audit.banner.screenshot = session.screenshot(f"{number}-banner")
-            audit.pages = [url, *session.links(options.pages - 1)]
+            links = session.links(options.pages - 1)
         session.finish("before a decision", decided=False)
-        for index, link in enumerate(audit.pages[1:], 2):
-            session.begin(f"page {index}")
-            session.goto(link)
+        for link in links:
+            session.begin(f"page {len(audit.pages) + 1}")
+            try:
+                session.goto(link)
+            except PageError as exc:  # a broken link is not the page's audit
+                progress(f"  skipped {link}: {exc}")
+                continue
+            audit.pages.append(link)
             session.started()
-            session.finish(f"on page {index}, still undecided", decided=False)
+            session.finish(f"on page {len(audit.pages)}, still undecided", decided=False)
         return session.result(scenario, classifier)
     finally:
         session.close()
@@ -552,8 +582,8 @@ def visit(browser: Browser, scenario: Scenario, audit: PageAudit, tag: Tag, opti
 
 
 def describe(scenario: Scenario) -> str:
-    ours = sum(1 for r in scenario.requests if r.kind in ("pixel", "decision"))
-    trackers = sum(1 for r in scenario.requests if r.kind == "tracker")
+    ours = sum(1 for r in scenario.requests if r.kind in (PIXEL, DECISION))
+    trackers = sum(1 for r in scenario.requests if r.kind == TRACKER)
     line = (f"  {scenario.title}: {len(scenario.requests)} requests, {ours} consentpixel "
             f"pixels, {trackers} tracker beacons")
     return line + (f" ({scenario.error})" if scenario.error else "")
