@@ -4,129 +4,27 @@ and real headless Chromium.
 The collector runs as `python -m consentpixel serve` on a free port with a store in a
 temporary directory; the fixture pages are served from http://localhost:PORT while the
 collector answers on http://127.0.0.1:PORT, so every hit crosses origins as it would
-on a real site.
+on a real site. The parts come from consentpixel's pytest plugin, which users get too
+(consentpixel.pytest_plugin); the names here are the suite's own.
 """
 
 from __future__ import annotations
 
-import http.server
-import json
-import os
 import re
-import shutil
-import sqlite3
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from consentpixel.audit.browser import CHROMIUM_ARGS, chromium_path
+from consentpixel.pytest_plugin import Collector, start_collector
+from consentpixel.pytest_plugin import PageServer as Pages
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "Collector", "PageServer", "Visit", "start_collector"]
 
 PAGES = Path(__file__).parent / "pages"
-CHROMIUM = os.environ.get("CONSENTPIXEL_CHROMIUM") or shutil.which("chromium") or ""
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-class Collector:
-    """A running `consentpixel serve` and its store."""
-
-    def __init__(self, process: subprocess.Popen[str], url: str, db: Path,
-                 config: Path | None, output: list[str], reader: threading.Thread) -> None:
-        self.process = process
-        self.reader = reader
-        self.url = url
-        self.db = db
-        self.config = config
-        self.output = output
-
-    def report(self, site: str = "demo", *by: str) -> list[dict[str, Any]]:
-        args = [sys.executable, "-m", "consentpixel", "report", "--site", site,
-                "--db", f"sqlite:///{self.db}", "--format", "json"]
-        if self.config:
-            args += ["--config", str(self.config)]
-        for group in by:
-            args += ["--by", group]
-        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-    def counts(self, site: str = "demo") -> dict[str, int]:
-        return {row["event"]: row["count"] for row in self.report(site)}
-
-    def wait_for(self, check: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Poll until check() holds: the collector writes its buffer every second."""
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not reached within {timeout} s; store: {self.dump()}")
-            time.sleep(0.2)
-
-    def dump(self) -> str:
-        """Everything in the store, as text: what privacy tests search."""
-        if not self.db.exists():
-            return ""
-        connection = sqlite3.connect(self.db)
-        try:
-            lines = [f"{name}: {row}" for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")
-                for row in connection.execute(f"SELECT * FROM {name}")]  # noqa: S608
-        finally:
-            connection.close()
-        return "\n".join(lines)
-
-    def stored_bytes(self) -> bytes:
-        """The raw bytes of the database and its write-ahead log, lowercased."""
-        return b"".join(path.read_bytes() for path in self.db.parent.glob(self.db.name + "*")
-                        ).lower()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.reader.join(timeout=5)
-        if self.process.stdout:
-            self.process.stdout.close()
-
-
-def start_collector(tmp: Path, config_text: str | None = None) -> Collector:
-    db = tmp / "store.db"
-    config = None
-    args = [sys.executable, "-m", "consentpixel", "serve", "--port", "0",
-            "--db", f"sqlite:///{db}"]
-    if config_text is not None:
-        config = tmp / "consentpixel.toml"
-        config.write_text(config_text)
-        args += ["--config", str(config)]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    output: list[str] = []
-    assert process.stdout is not None
-    deadline = time.monotonic() + 20
-    url = None
-    while time.monotonic() < deadline and url is None:
-        line = process.stdout.readline()
-        if not line:
-            break
-        output.append(line)
-        match = re.search(r"collecting on (http://\S+)", line)
-        if match:
-            url = match.group(1)
-    if url is None:
-        process.kill()
-        raise RuntimeError("consentpixel serve did not start:\n" + "".join(output)
-                           + (process.stdout.read() or ""))
-    reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
-    reader.start()
-    return Collector(process, url, db, config, output, reader)
+CHROMIUM = chromium_path() or ""
 
 
 @pytest.fixture
@@ -152,61 +50,24 @@ def collector_with(tmp_path: Path) -> Iterator[Callable[[str], Collector]]:
         running.stop()
 
 
-class PageServer:
+class PageServer(Pages):
     """Serves e2e/pages on http://localhost:PORT, with {{collector}} filled in."""
 
-    def __init__(self) -> None:
-        self.collector = ""
-        self.headers: dict[str, dict[str, str]] = {}
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                name = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/") or "index.html"
-                if name == "favicon.ico":
-                    self.send_response(204)
-                    self.end_headers()
-                    return
-                file = (PAGES / name).resolve()
-                if PAGES not in file.parents or not file.is_file():
-                    self.send_error(404)
-                    return
-                body = file.read_text().replace("{{collector}}", server.collector)
-                nonce = re.search(r'nonce="([^"]+)"', body)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                for key, value in server.headers.get(name, {}).items():
-                    self.send_header(key, value.replace("{{collector}}", server.collector)
-                                     .replace("{{nonce}}", nonce.group(1) if nonce else ""))
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://localhost:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def page(self, name: str) -> str:
-        return f"{self.url}/{name}"
+    def __init__(self, root: Path = PAGES) -> None:
+        super().__init__(root)
 
 
 @pytest.fixture(scope="session")
 def pages() -> Iterator[PageServer]:
     server = PageServer()
     yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.close()
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM or None,
-                                              args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def browser(cpx_browser: Browser) -> Browser:
+    """The plugin's Chromium: one Playwright per test session."""
+    return cpx_browser
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The consentpixel command: serve, init, check, report, cost.
+"""The consentpixel command: serve, init, check, report, cost, audit.
 
 Errors meant for people are one line on stderr and exit status 2 (1 for failures at
 run time), never a traceback.
@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 from . import __version__, config as config_module, reports, settings
 from .config import Config, ConfigError
@@ -108,6 +109,24 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--medium", help="utm_medium of the campaign, e.g. email")
     cost.add_argument("--campaign", help="utm_campaign, e.g. spring-sale")
     cost.set_defaults(run=run_cost)
+
+    audit = commands.add_parser("audit", help="check consent and pixels on pages, in headless "
+                                              "Chromium")
+    audit.add_argument("urls", nargs="+", metavar="URL", help="pages with the tag")
+    audit.add_argument("--pages", type=int, default=1,
+                       help="pages per URL, following same-site links (default 1)")
+    audit.add_argument("--live", action="store_true",
+                       help="let pixels and tracker beacons through: they will be counted")
+    audit.add_argument("--trackers", metavar="FILE",
+                       help="more trackers, cookies and storage keys to know (TOML)")
+    audit.add_argument("--json", metavar="FILE", type=Path, help="write the report as JSON")
+    audit.add_argument("--html", metavar="DIR", type=Path,
+                       help="write an HTML report with screenshots into DIR")
+    audit.add_argument("--timeout", type=float, default=30.0,
+                       help="seconds a page may take to load (default 30)")
+    audit.add_argument("--settle", type=float, default=0.5,
+                       help="seconds without a new request that end a step (default 0.5)")
+    audit.set_defaults(run=run_audit)
     return parser
 
 
@@ -326,3 +345,44 @@ def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> Non
         for line in [columns, ["-" * w for w in widths], *cells]:
             print("  ".join(text.rjust(w) if columns[i] in numeric else text.ljust(w)
                             for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+
+
+# -- audit ----------------------------------------------------------------------------
+
+
+def run_audit(args: argparse.Namespace) -> None:
+    from .audit import browser, report, trackers  # Playwright loads only when it runs
+
+    for url in args.urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"{url!r} is not an http or https URL")
+    if args.pages < 1 or args.timeout <= 0 or args.settle < 0:
+        raise UsageError("--pages must be 1 or more, --timeout above 0, --settle 0 or more")
+    try:
+        known = trackers.load(args.trackers) if args.trackers else trackers.BUILTIN
+    except trackers.TrackersError as exc:
+        raise UsageError(str(exc)) from None
+    options = browser.Options(live=args.live, pages=args.pages, timeout=args.timeout,
+                              settle=args.settle, trackers=known,
+                              screenshots=args.html / "screenshots" if args.html else None)
+    try:
+        result = browser.run(args.urls, options,
+                             lambda line: print(line, file=sys.stderr, flush=True))
+    except browser.AuditError as exc:
+        raise UsageError(str(exc)) from None
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    print(report.terminal(result, color), flush=True)
+    for page in result.pages:
+        failed = page.error or ("" if page.tag else "no consentpixel tag on the page")
+        if failed:
+            print(f"consentpixel: {page.url}: {failed}", file=sys.stderr)
+    try:
+        if args.json:
+            report.write_json(result, args.json)
+        if args.html:
+            print(f"HTML report: {report.write_html(result, args.html)}", file=sys.stderr)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror or exc}: "
+                         f"{exc.filename or ''}") from None
+    sys.exit(0 if result.passed else 1)

@@ -1,0 +1,217 @@
+"""`consentpixel audit`, run as a user runs it, against fixture sites and a real collector.
+
+Each site in e2e/audit_sites/ is right but for one mistake, and the audit must fail
+exactly the check named for it; good.html makes none. The sites are served from
+http://localhost:PORT and the collector from http://127.0.0.1:PORT, as in the other
+end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from consentpixel.audit.checks import TITLES
+from consentpixel.pytest_plugin import Collector, PageServer, start_collector
+
+SITES = Path(__file__).parent / "audit_sites"
+
+# site → the checks that must fail; every other check must pass or not apply
+CASES = [
+    ("good.html", set()),
+    ("beacon-early.html", {"nothing-before-consent", "refusal-respected"}),
+    ("email-leak.html", {"no-pii"}),
+    ("no-tag.html", {"tag-loaded"}),
+    ("script-early.html", {"held-scripts-wait"}),
+    ("consent-mode-late.html", {"consent-mode-first"}),
+]
+# site, check → a line its evidence must hold
+EVIDENCE = [
+    ("beacon-early.html", "nothing-before-consent",
+     "before a decision: Meta Pixel (ads) GET https://www.facebook.com/tr?id=1234567890"),
+    ("beacon-early.html", "refusal-respected", "after a reload: Meta Pixel (ads) GET"),
+    ("email-leak.html", "no-pii", "email in query parameter em of GET https://www.facebook.com/tr"),
+    ("email-leak.html", "no-pii", "phone in body field phone of POST http://localhost:"),
+    ("script-early.html", "held-scripts-wait",
+     'vendor/retarget.js (held for ads) runs at once: give it type="text/plain"'),
+    ("consent-mode-late.html", "consent-mode-first", "dataLayer[2]: consent default"),
+]
+
+
+def audit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consentpixel", "audit", *args],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Collector, PageServer]]:
+    collector = start_collector(tmp_path_factory.mktemp("collector"))
+    sites = PageServer(SITES, collector.url)
+    yield collector, sites
+    sites.close()
+    collector.stop()
+
+
+@pytest.fixture(scope="module")
+def table(served: tuple[Collector, PageServer], tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, Any]:
+    """One audit of every site (one browser for all): the JSON report, by page."""
+    _, sites = served
+    out = tmp_path_factory.mktemp("report") / "audit.json"
+    done = audit(*[sites.page(name) for name, _ in CASES], "--json", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    return {page["url"].rsplit("/", 1)[1]: page for page in report["pages"]} | {
+        "": report, "stdout": done.stdout, "stderr": done.stderr}
+
+
+def statuses(page: dict[str, Any]) -> dict[str, str]:
+    return {check["name"]: check["status"] for check in page["checks"]}
+
+
+@pytest.mark.parametrize("site, failing", CASES, ids=[c[0] for c in CASES])
+def test_each_site_fails_exactly_its_check(table: dict[str, Any], site: str,
+                                           failing: set[str]) -> None:
+    found = statuses(table[site])
+    assert {name for name, status in found.items() if status == "fail"} == failing
+    # A page with the tag gets every check; one without only the first.
+    assert list(found) == (["tag-loaded"] if site == "no-tag.html" else list(TITLES))
+
+
+def test_the_good_site_passes_every_check_and_none_is_skipped(table: dict[str, Any]) -> None:
+    assert statuses(table["good.html"]) == {name: "pass" for name in TITLES}
+
+
+@pytest.mark.parametrize("site, check, line", EVIDENCE, ids=[f"{e[0]}-{e[1]}" for e in EVIDENCE])
+def test_failures_show_what_fired_and_when(table: dict[str, Any], site: str, check: str,
+                                           line: str) -> None:
+    (found,) = [c for c in table[site]["checks"] if c["name"] == check]
+    assert any(line in evidence for evidence in found["evidence"]), found["evidence"]
+
+
+def test_the_terminal_summary_names_each_failure(table: dict[str, Any]) -> None:
+    out = table["stdout"]
+    for site, failing in CASES:
+        block = out.split(f"/{site}\n", 1)[1].split("\n\n", 1)[0]
+        assert sorted(re.findall(r"^  FAIL  ([\w-]+)", block, re.M)) == sorted(failing), block
+    assert "auditing" in table["stderr"] and "first visit, no decision:" in table["stderr"]
+    counts = {status: sum(list(statuses(table[site]).values()).count(status) for site, _ in CASES)
+              for status in ("pass", "fail", "n/a")}
+    assert counts["fail"] == sum(len(failing) for _, failing in CASES)
+    assert out.rstrip().endswith(f"consentpixel audit FAILED: 6 URLs, {counts['pass']} passed, "
+                                 f"{counts['fail']} failed, {counts['n/a']} n/a")
+
+
+def test_the_report_never_repeats_personal_data(table: dict[str, Any]) -> None:
+    text = json.dumps(table[""]) + table["stdout"]
+    assert "ada.lovelace" not in text and "7946" not in text
+    assert "em=:email" in text
+
+
+def test_the_audit_leaves_the_statistics_alone(served: tuple[Collector, PageServer],
+                                               table: dict[str, Any]) -> None:
+    collector, sites = served
+    # A hit of our own after the audit: once it is counted, so would be anything before.
+    hit = urllib.request.Request(f"{collector.url}/p.gif?s=demo&e=pageview&p=/sentinel&a=analytics",
+                                 headers={"Referer": sites.url + "/"})
+    with urllib.request.urlopen(hit, timeout=10) as answer:
+        assert answer.status == 200
+    collector.wait_for(lambda: collector.counts() != {})
+    assert collector.counts() == {"pageview": 1}
+    assert decisions(collector) == 0
+
+
+def decisions(collector: Collector) -> int:
+    assert collector.db is not None
+    with sqlite3.connect(collector.db) as db:
+        (count,) = db.execute("SELECT coalesce(sum(count), 0) FROM consents").fetchone()
+    db.close()
+    return int(count)
+
+
+def test_a_passing_site_exits_zero_with_html_and_linked_pages(
+        served: tuple[Collector, PageServer], tmp_path: Path) -> None:
+    _, sites = served
+    done = audit(sites.page("good.html"), "--pages", "2", "--html", str(tmp_path / "html"),
+                 "--json", str(tmp_path / "audit.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.findall(r"^  (PASS|FAIL|n/a )", done.stdout, re.M) == ["PASS"] * len(TITLES)
+    (page,) = json.loads((tmp_path / "audit.json").read_text())["pages"]
+    assert page["pages"] == [sites.page("good.html"), sites.page("products.html")]
+    accept = next(s for s in page["scenarios"] if s["name"] == "accept")
+    assert [(r["step"], r["params"]["p"]) for r in accept["requests"] if r["kind"] == "pixel"] == [
+        ("decision", "/good.html"), ("page 2", "/products.html")]
+    html = (tmp_path / "html" / "index.html").read_text()
+    shots = re.findall(r'<img src="([^"]+)"', html)
+    assert len(shots) == 6  # the banner, then after each choice
+    assert all((tmp_path / "html" / shot).stat().st_size > 1000 for shot in shots)
+
+
+def test_live_lets_the_pixels_reach_the_collector(collector: Collector) -> None:
+    sites = PageServer(SITES, collector.url)
+    try:
+        done = audit(sites.page("products.html"), "--live")
+    finally:
+        sites.close()
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Accept all, analytics alone and GPC (which refuses only ads) each send a page view;
+    # the five choices are tallied per category (two each).
+    collector.wait_for(lambda: collector.counts() == {"pageview": 3}
+                       and decisions(collector) == 5 * 2)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """A server that accepts connections and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+@pytest.mark.parametrize("where, message, status", [
+    ("closed", "cannot reach it: connection refused", 1),
+    ("tls", "TLS error: ERR_SSL_PROTOCOL_ERROR", 1),
+    ("silent", "did not load within 2 s", 1),
+    ("missing", "answered 404 Not Found", 1),
+    ("no-tag", "no consentpixel tag on the page", 1),
+])
+def test_pages_that_cannot_be_audited_get_one_line(served: tuple[Collector, PageServer],
+                                                   silent: str, where: str, message: str,
+                                                   status: int) -> None:
+    _, sites = served
+    url = {"closed": f"http://127.0.0.1:{free_port()}/",
+           "tls": sites.page("good.html").replace("http://", "https://"),
+           "silent": silent, "missing": sites.page("missing.html"),
+           "no-tag": sites.page("no-tag.html")}[where]
+    done = audit(url, "--timeout", "2")
+    assert done.returncode == status
+    errors = [line for line in done.stderr.splitlines() if line.startswith("consentpixel:")]
+    assert errors == [f"consentpixel: {url}: {message}"]
+    assert "Traceback" not in done.stderr
+
+
+def test_without_a_browser_the_command_says_so(served: tuple[Collector, PageServer]) -> None:
+    _, sites = served
+    done = audit(sites.page("good.html"),
+                 env={**os.environ, "CONSENTPIXEL_CHROMIUM": "/nonexistent/chromium"})
+    assert done.returncode == 2
+    assert done.stderr.startswith("consentpixel: cannot start Chromium: ")
+    assert len(done.stderr.splitlines()) == 1

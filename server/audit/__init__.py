@@ -1,0 +1,18 @@
+"""`consentpixel audit`: what a page does before and after each consent choice.
+
+The audit opens a page in headless Chromium, once per scenario and each time with a
+fresh profile (no decision; reject all; accept all; each category alone; Global Privacy
+Control on), records everything the page sends and stores, and judges it:
+
+- `model.py`    what was seen: requests, cookies, storage, steps, scenarios, checks
+- `trackers.py` the known third-party beacons and cookies, extendable from a TOML file
+- `pii.py`      personal data in URLs and bodies, found and masked
+- `traffic.py`  a request's kind (the tag's, a tracker's, first or third party) and
+                the tag's pixels decoded
+- `browser.py`  the only module that drives Playwright: sessions and scenarios
+- `checks.py`   the named checks, pure functions of what was seen
+- `report.py`   the terminal summary, JSON and the HTML report
+
+Only `browser.py` needs Playwright, and it imports it when it runs, so the rest (and the
+pytest plugin) can be imported without it.
+"""

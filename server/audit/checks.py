@@ -1,0 +1,403 @@
+"""The audit's checks: pure functions of what was seen, each named, with evidence.
+
+A check fails with the lines that show why (what fired, in which scenario, when), and
+passes with the lines that show what it looked at. A check that does not apply to a
+page (no held scripts, no Google tags, one category only) says "n/a", never "pass".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from ..attribution import UTM_PARAMS
+from ..currencies import MINOR_UNITS
+from ..ingest import EVENT, VALUE
+from .model import (DECISION, PIXEL, TAG, TRACKER, Check, Held, PageAudit, Request,
+                    Scenario, Settings, Status, Step, Tag)
+
+TITLES = {
+    "tag-loaded": "the tag loaded",
+    "banner-shown": "the banner appeared, Reject as easy to reach as Accept",
+    "nothing-before-consent": "nothing gated fired or was stored before a decision",
+    "held-scripts-wait": "scripts and embeds held for a category waited for it",
+    "refusal-respected": "nothing gated after Reject all, nor after a reload",
+    "pixels-after-acceptance": "the expected pixels after Accept all, with valid parameters",
+    "choices-respected": "each category alone allowed only itself",
+    "gpc-honored": "Global Privacy Control refused its categories",
+    "no-pii": "no personal data in any request's URL or body",
+    "consent-mode-first": "Consent Mode defaults came before other Google tags",
+}
+# What a pixel may carry (see static/t.js, send()); anything else is a leak or a bug.
+PIXEL_PARAMS = frozenset({"s", "e", "p", "a", "r", "v", "c", "o", "w", "x", "z", "k",
+                          *UTM_PARAMS})
+NO_BANNER = "not checked: there was no banner to answer"
+
+
+def check(name: str, status: Status, summary: str, evidence: Iterable[str] = ()) -> Check:
+    return Check(name, TITLES[name], status, summary, list(evidence))
+
+
+def verdict(name: str, problems: list[str], passed: str, failed: str,
+            seen: Iterable[str] = ()) -> Check:
+    """Fail with the problems as evidence, or pass showing what was looked at; failed
+    may hold {n}, the number of problems."""
+    if problems:
+        return check(name, "fail", failed.format(n=len(problems)), problems)
+    return check(name, "pass", passed, seen)
+
+
+def count(n: int, thing: str, things: str) -> str:
+    return f"{n} {thing if n == 1 else things}"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A page whose tag loaded: what the checks past the first one look at."""
+
+    audit: PageAudit
+    tag: Tag
+    settings: Settings
+
+    def scenario(self, name: str) -> Scenario | None:
+        return scenario(self.audit, name)
+
+
+def evaluate(audit: PageAudit) -> list[Check]:
+    loaded = tag_loaded(audit)
+    if audit.tag is None or audit.tag.settings is None:
+        return [loaded]
+    seen = Seen(audit, audit.tag, audit.tag.settings)
+    return [loaded, banner_shown(audit), nothing_before_consent(seen), held_scripts_wait(seen),
+            refusal_respected(seen), pixels_after_acceptance(seen), choices_respected(seen),
+            gpc_honored(seen), no_pii(audit), consent_mode_first(audit)]
+
+
+# -- what is allowed when ----------------------------------------------------------
+
+
+def allowed(category: str, granted: frozenset[str], settings: Settings) -> bool:
+    if category == "necessary":
+        return True
+    if category in settings.categories:
+        return category in granted
+    # A tracker's category the site does not name (say "ads" on a site that says
+    # "marketing") is only judged where nothing at all was allowed.
+    return bool(granted)
+
+
+def granted_at(scenario: Scenario, step: Step, settings: Settings) -> frozenset[str]:
+    if step.decided:
+        return frozenset(scenario.granted)
+    return settings.before_decision(scenario.gpc)
+
+
+def when(scenario: Scenario, request: Request) -> str:
+    step = scenario.step(request.step)
+    return f"[{scenario.title}] {request.t:.2f} s {step.label if step else request.step}"
+
+
+def gated(scenario: Scenario, steps: list[Step], settings: Settings) -> list[str]:
+    """Pixels, tracker beacons, cookies and storage keys that the choice did not allow."""
+    lines: list[str] = []
+    stored: set[str] = set()
+    for step in steps:
+        granted = granted_at(scenario, step, settings)
+        for request in scenario.during(step):
+            lines += refused_request(scenario, request, granted, settings)
+        for cookie in step.cookies:
+            if cookie.category and not allowed(cookie.category, granted, settings) \
+                    and cookie.name not in stored:
+                stored.add(cookie.name)
+                lines.append(f"[{scenario.title}] {step.label}: cookie {cookie.name} on "
+                             f"{cookie.domain} ({cookie.owner}, {cookie.category})")
+        for item in step.storage:
+            if item.category and not allowed(item.category, granted, settings) \
+                    and item.key not in stored:
+                stored.add(item.key)
+                lines.append(f"[{scenario.title}] {step.label}: {item.area}Storage {item.key} "
+                             f"({item.owner or 'the site'}, {item.category})")
+    return lines
+
+
+def refused_request(scenario: Scenario, request: Request, granted: frozenset[str],
+                    settings: Settings) -> list[str]:
+    if request.kind == PIXEL:
+        lines = []
+        need = request.category or "an unknown category"
+        if not allowed(request.category, granted, settings):
+            lines.append(f"{when(scenario, request)}: {request.label()} (needs {need})")
+        claimed = set(filter(None, request.params.get("a", "").split("-"))) - granted
+        if claimed:
+            lines.append(f"{when(scenario, request)}: {request.label()} claims "
+                         f"{', '.join(sorted(claimed))} was allowed")
+        return lines
+    if request.kind == TRACKER and not allowed(request.category, granted, settings):
+        return [f"{when(scenario, request)}: {request.label()}"]
+    return []
+
+
+def fired(scenario: Scenario, kinds: tuple[str, ...] = (PIXEL, DECISION, TRACKER)) -> list[str]:
+    return [f"{when(scenario, r)}: {r.label()}" for r in scenario.requests if r.kind in kinds]
+
+
+# -- the checks ---------------------------------------------------------------------
+
+
+def tag_loaded(audit: PageAudit) -> Check:
+    tag = audit.tag
+    if tag is None:
+        return check("tag-loaded", "fail", 'no consentpixel tag on the page (looked for '
+                     '<script src=".../t.js" data-site="…">)')
+    first = scenario(audit, "first-visit")
+    files = [r for r in first.requests if r.kind == TAG] if first else []
+    seen = [f"{r.t:.2f} s {r.method} {r.url} → {r.status or r.failure or 'no answer'}"
+            for r in files]
+    if tag.settings is None:
+        return check("tag-loaded", "fail", f"the tag did not start: the settings of site "
+                     f"{tag.site!r} never arrived from {tag.collector}", seen)
+    settings = tag.settings
+    return check("tag-loaded", "pass", f"site {tag.site} from {tag.collector} ({settings.mode}; "
+                 f"categories {', '.join(settings.categories)})", seen)
+
+
+def banner_shown(audit: PageAudit) -> Check:
+    banner = audit.banner
+    if banner is None:
+        return check("banner-shown", "fail", "no banner appeared on a first visit")
+    buttons = [f"{action}: {text}" for action, text in banner.buttons.items()]
+    missing = [action for action in ("accept", "reject") if action not in banner.buttons]
+    if missing:
+        return check("banner-shown", "fail", f"the banner's first view has no {missing[0]} "
+                     "button", buttons)
+    return check("banner-shown", "pass", f"the banner opened at {banner.t:.2f} s with "
+                 f"{', '.join(banner.buttons.values())}", buttons)
+
+
+def nothing_before_consent(seen: Seen) -> Check:
+    first = seen.scenario("first-visit")
+    if seen.settings.mode == "opt-out":
+        return check("nothing-before-consent", "n/a",
+                     "an opt-out site measures until the visitor refuses")
+    if first is None:
+        return check("nothing-before-consent", "fail", "the first visit did not run")
+    counts = Counter(r.kind for r in first.requests)
+    return verdict("nothing-before-consent", gated(first, first.steps, seen.settings),
+                   f"{len(first.requests)} requests before a decision ("
+                   + ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
+                   + "): no consentpixel pixel, no tracker beacon, no gated cookie or storage",
+                   "gated before a decision (requests, cookies, storage): {n}",
+                   fired(first, (PIXEL, TRACKER)))
+
+
+def held_scripts_wait(seen: Seen) -> Check:
+    held: dict[str, Held] = {}
+    for s in seen.audit.scenarios:
+        for step in s.steps:
+            for element in step.held:
+                name = element.src or f"inline {element.tag}"
+                if name not in held or element.runs:  # once seen running, it runs
+                    held[name] = element
+    if not held:
+        return check("held-scripts-wait", "n/a", "the page holds no script or embed "
+                     "(data-cpx-category)")
+    early = {name for name, h in held.items() if h.runs}
+    problems = [f"{held[name].tag} {name} (held for {held[name].category}) runs at once: "
+                + ('give it type="text/plain"' if held[name].tag == "script"
+                   else "use data-cpx-src") for name in early]
+    loads = []
+    for s in seen.audit.scenarios:
+        for step in s.steps:
+            granted = granted_at(s, step, seen.settings)
+            for request in s.during(step):
+                h = held.get(request.url)
+                if h is None or request.navigation:
+                    continue
+                line = f"{when(s, request)}: {h.tag} {request.url} (held for {h.category})"
+                if allowed(h.category, granted, seen.settings):
+                    loads.append(line + " loaded once allowed")
+                else:
+                    early.add(request.url)
+                    problems.append(line + " loaded before it was allowed")
+    return verdict("held-scripts-wait", problems,
+                   f"{count(len(held), 'held script or embed', 'held scripts and embeds')} "
+                   "waited for their category",
+                   f"{count(len(early), 'held script or embed', 'held scripts or embeds')} "
+                   "did not wait for its category",
+                   loads or [f"{h.tag} {name} (held for {h.category})" for name, h in held.items()])
+
+
+def refusal_respected(seen: Seen) -> Check:
+    return after_decision(seen, "refusal-respected", "reject",
+                          "nothing gated after Reject all (and a reload)",
+                          "gated after Reject all (requests, cookies, storage): {n}")
+
+
+def pixels_after_acceptance(seen: Seen) -> Check:
+    return after_decision(seen, "pixels-after-acceptance", "accept",
+                          "the expected pixels fired after Accept all, every parameter valid",
+                          "problems after Accept all: {n}")
+
+
+def gpc_honored(seen: Seen) -> Check:
+    if not seen.settings.gpc:
+        return check("gpc-honored", "n/a", "the site lets Global Privacy Control refuse nothing")
+    return after_decision(seen, "gpc-honored", "gpc",
+                          f"{', '.join(seen.settings.gpc)} stayed refused under Global Privacy "
+                          "Control, even after Accept all",
+                          "problems under Global Privacy Control: {n}")
+
+
+def choices_respected(seen: Seen) -> Check:
+    categories = seen.settings.categories
+    if len(categories) < 2:
+        return check("choices-respected", "n/a", "one category: Accept all covers it")
+    problems: list[str] = []
+    shown: list[str] = []
+    for category in categories:
+        result = after_decision(seen, "choices-respected", f"only-{category}", "", "")
+        if result.status == "fail":
+            problems += result.evidence or [result.summary]
+        else:
+            shown += result.evidence
+    return verdict("choices-respected", problems,
+                   f"each of {', '.join(categories)} alone allowed only its own pixels, "
+                   "trackers, cookies and storage",
+                   "problems when one category alone was allowed: {n}", shown)
+
+
+def after_decision(seen: Seen, name: str, which: str, passed: str, failed: str) -> Check:
+    """The scenario's decided steps: nothing gated, the consent state, the decision
+    pixel and cookie, and every pixel expected, each with valid parameters."""
+    found = seen.scenario(which)
+    if found is None:
+        return check(name, "fail", NO_BANNER if seen.audit.banner is None
+                     else f"{which} did not run")
+    if found.error:
+        return check(name, "fail", f"[{found.title}] {found.error}")
+    decided = [step for step in found.steps if step.decided]
+    problems = gated(found, decided, seen.settings)
+    problems += consent_state(found, decided, seen.settings)
+    problems += decision(found, seen.settings)
+    problems += expected_pixels(seen, found)
+    problems += [f"{when(found, r)}: {r.label()}: {problem}" for r in found.requests
+                 if r.kind == PIXEL for problem in pixel_problems(seen, found, r)]
+    return verdict(name, problems, passed, failed, fired(found))
+
+
+def consent_state(found: Scenario, steps: list[Step], settings: Settings) -> list[str]:
+    want = {"decided": True, **{c: c in found.granted for c in settings.categories}}
+    return [f"[{found.title}] {step.label}: cpx('consent') is {step.consent}, not {want}"
+            for step in steps if step.consent != want]
+
+
+def decision(found: Scenario, settings: Settings) -> list[str]:
+    """The decision pixel (c.gif) and cookie must say what was chosen."""
+    yes = "-".join(c for c in settings.categories if c in found.granted)
+    no = "-".join(c for c in settings.categories if c not in found.granted)
+    pixels = [r for r in found.requests if r.kind == DECISION and r.step == "decision"]
+    problems = []
+    if len(pixels) != 1:
+        problems.append(f"[{found.title}] {len(pixels)} decision pixels (c.gif), not one")
+    for pixel in pixels:
+        if (pixel.params.get("y"), pixel.params.get("n")) != (yes, no):
+            problems.append(f"{when(found, pixel)}: {pixel.label()}, not y={yes} n={no}")
+    step = found.step("decision")
+    cookie = next((c for c in step.cookies if c.name == "cpx"), None) if step else None
+    parts = cookie.value.split(".") if cookie else []
+    if len(parts) != 4 or parts[2] != yes or (parts[3] == "g") != found.gpc:
+        want = f"version.seconds.{yes}.{'g' if found.gpc else ''}"
+        problems.append(f"[{found.title}] the decision cookie is "
+                        f"{cookie.value if cookie else 'missing'}, not {want}")
+    return problems
+
+
+def expected_pixels(seen: Seen, found: Scenario) -> list[str]:
+    """A page view for every page load once its category is allowed, and the
+    conversion the tag's script element declares (data-event) on the first page."""
+    granted = frozenset(found.granted)
+    loads = {"decision": ("load", "decision"), "reload": ("reload",),
+             **{f"page {i}": (f"page {i}",) for i in range(2, len(seen.audit.pages) + 1)}}
+    problems = []
+    for load, steps in loads.items():
+        step = found.step(load)
+        if step is None:
+            continue
+        sent = [r.params.get("e") for r in found.requests if r.kind == PIXEL and r.step in steps]
+        own = [seen.tag.event] if seen.tag.event and load in ("decision", "reload") else []
+        for event in ["pageview", *own]:
+            category = seen.settings.events.get(event, "")
+            if category in granted and event not in sent:
+                problems.append(f"[{found.title}] no {event} pixel {step.label}")
+    return problems
+
+
+def pixel_problems(seen: Seen, found: Scenario, request: Request) -> list[str]:
+    params = request.params
+    problems = []
+    if params.get("s") != seen.tag.site:
+        problems.append(f"s is not the tag's site {seen.tag.site}")
+    event = params.get("e", "")
+    if not EVENT.match(event) or event not in seen.settings.events:
+        problems.append(f"e={event} is not an event of the site")
+    path = params.get("p", "")
+    if not path.startswith("/") or "?" in path or "#" in path:
+        problems.append("p is not a bare path")
+    step = found.step(request.step)
+    granted = granted_at(found, step, seen.settings) if step else frozenset(found.granted)
+    if set(filter(None, params.get("a", "").split("-"))) != granted:
+        problems.append(f"a={params.get('a', '')}, but {', '.join(sorted(granted)) or 'nothing'}"
+                        " was allowed")
+    if "v" in params and not VALUE.match(params["v"]):
+        problems.append("v is not a plain decimal")
+    if "c" in params and params["c"].upper() not in MINOR_UNITS:
+        problems.append("c is not an ISO 4217 currency")
+    problems += [f"unexpected parameter {name}" for name in params if name not in PIXEL_PARAMS]
+    referer = urlsplit(request.referer)
+    if referer.path not in ("", "/") or referer.query:
+        problems.append("the Referer carries the page's path, not only its origin")
+    return problems
+
+
+def no_pii(audit: PageAudit) -> Check:
+    problems, searched = [], 0
+    for s in audit.scenarios:
+        for request in s.requests:
+            searched += not request.navigation
+            for finding in request.pii:
+                problems.append(f"{when(s, request)}: {finding.kind} in {finding.where} of "
+                                f"{request.method} {request.url}")
+    return verdict("no-pii", list(dict.fromkeys(problems)),
+                   f"{searched} requests searched: no e-mail address, phone number, card "
+                   "number or IBAN in a URL or body",
+                   "personal data in requests: {n}")
+
+
+def consent_mode_first(audit: PageAudit) -> Check:
+    first = scenario(audit, "first-visit")
+    step = first.step("load") if first else None
+    if first is None or step is None:
+        return check("consent-mode-first", "fail", "the first visit did not run")
+    entries = step.data_layer
+    google = [f"{when(first, r)}: {r.label()}" for r in first.requests
+              if r.tracker.startswith("Google")]
+    commands = [(i, e) for i, e in enumerate(entries) if not e.startswith("consent ")]
+    if not commands and not google:
+        return check("consent-mode-first", "n/a", "no Google tags on the page")
+    shown = [f"dataLayer[{i}]: {e}" for i, e in enumerate(entries)] + google
+    defaults = [i for i, e in enumerate(entries) if e == "consent default"]
+    if not defaults:
+        return check("consent-mode-first", "fail", "Google tags without Consent Mode defaults: "
+                     "load /gcm/SITE.js, without async, before them", shown)
+    early = [e for i, e in commands if i < defaults[0]]
+    if early:
+        return check("consent-mode-first", "fail", f"{early[0]!r} came before the Consent Mode "
+                     "default: load /gcm/SITE.js, without async, before Google's tags", shown)
+    return check("consent-mode-first", "pass", f"consent default is dataLayer[{defaults[0]}], "
+                 f"before {', '.join(e for _, e in commands[:3])}", shown)
+
+
+def scenario(audit: PageAudit, name: str) -> Scenario | None:
+    return next((s for s in audit.scenarios if s.name == name), None)

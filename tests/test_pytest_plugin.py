@@ -1,0 +1,44 @@
+"""The pytest plugin as installed: registered, harmless without Playwright, documented.
+
+Its fixtures at work in a browser: e2e/test_pytest_plugin.py and the README's example,
+e2e/test_plugin_example.py.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_installing_consentpixel_registers_the_plugin() -> None:
+    (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "consentpixel"]
+    assert plugin.value == "consentpixel.pytest_plugin"
+
+
+def test_a_suite_without_playwright_still_runs(tmp_path: Path) -> None:
+    # A user's suite that never heard of Playwright: the plugin loads (it registers its
+    # options), its collector fixture works, and nothing imports Playwright.
+    (tmp_path / "test_theirs.py").write_text(
+        "import sys\n\n"
+        "def test_theirs(request, cpx_collector):\n"
+        "    assert request.config.pluginmanager.has_plugin('consentpixel')\n"
+        "    assert cpx_collector.counts() == {}\n"
+        "    assert sys.modules['playwright'] is None\n")
+    blocked = ("import sys; sys.modules['playwright'] = None; import pytest; "
+               "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_theirs.py']))")
+    done = subprocess.run([sys.executable, "-c", blocked], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_the_readme_example_is_the_test_the_suite_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- e2e/test_plugin_example.py -->\n```python\n(.*?)```", readme, re.S)
+    assert block, "README.md lacks the plugin example"
+    assert block.group(1) == (ROOT / "e2e" / "test_plugin_example.py").read_text()
