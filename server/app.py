@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import __version__, config as config_module, demo, tag
+from . import __version__, config as config_module, demo, metrics, tag
 from .buffer import Buffer, Cell
 from .config import Config, Link
 from .flusher import Flusher
@@ -74,6 +74,7 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/gcm/{site}.js", consent_mode_script),
         Route("/go/{site}/{link}", click),
         Route("/healthz", healthz),
+        Route("/metrics", metrics.endpoint),
     ]
     if config.demo:
         routes += demo.routes()
