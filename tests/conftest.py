@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -88,6 +88,22 @@ def store(database: str) -> Iterator[Store]:
     opened = open_store(database)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[Any]:
+    """A PostgreSQL server of the test's own, which it may stop and start."""
+    from .servers import PrivatePostgres
+
+    try:
+        server = PrivatePostgres()
+    except (FileNotFoundError, AssertionError) as exc:
+        message = f"cannot run a private PostgreSQL server: {' '.join(str(exc).split())}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield server
+    server.close()
 
 
 @pytest.fixture
