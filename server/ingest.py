@@ -89,7 +89,14 @@ def minor_units(raw: str, currency: str) -> int:
 
 
 class RateLimiter:
-    """Hits per minute per client; addresses are hashed and forgotten every minute."""
+    """Hits per minute per client; addresses are hashed and forgotten every minute.
+
+    At most MAX_CLIENTS addresses are tracked in a minute: past that (a flood from
+    countless addresses) newcomers are refused until the minute turns, rather than
+    remembered without bound.
+    """
+
+    MAX_CLIENTS = 100_000
 
     def __init__(self) -> None:
         self.window = 0
@@ -100,6 +107,8 @@ class RateLimiter:
         if window != self.window:
             self.window, self.counts = window, Counter()
         key = hash((client, site))
+        if key not in self.counts and len(self.counts) >= self.MAX_CLIENTS:
+            return False
         self.counts[key] += 1
         return self.counts[key] <= limit
 

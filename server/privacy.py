@@ -140,6 +140,7 @@ def remembered(function: Callable[[str], str]) -> Callable[[str | None], str]:
             memory[raw] = cleaned
         return cleaned
 
+    clean.memory = memory  # type: ignore[attr-defined]  # for tests of the bound
     return clean
 
 
