@@ -25,7 +25,7 @@ log = logging.getLogger("consentpixel")
 
 MAX_BACKOFF = 10.0  # a returning store is noticed within seconds; one attempt costs little
 HOUSEKEEPING = 600.0  # seconds between order purges and roll-ups
-SHUTDOWN_RETRIES = 10
+SHUTDOWN_PATIENCE = 30.0  # seconds a stopping collector keeps trying an unreachable store
 STALLED = 5.0  # a write taking longer than this (or three intervals) makes /healthz degraded
 
 
@@ -62,10 +62,14 @@ class Flusher:
         self.stopping.set()
         if self.task:
             await self.task
-        for attempt in range(SHUTDOWN_RETRIES):
+        deadline = time.monotonic() + SHUTDOWN_PATIENCE
+        for attempt in itertools.count():
             if await self.flush():
                 return
-            await asyncio.sleep(min(0.5 * 2 ** attempt, 5))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(0.5 * 2 ** attempt, 5, left))
         lost = self.buffer.batch.hits() + (self.pending.hits() if self.pending else 0)
         log.error("consentpixel: the store is unreachable; %d buffered hits are lost", lost)
 

@@ -8,6 +8,7 @@ every driver error so the flusher can keep the deltas and retry.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -21,6 +22,11 @@ POOL_SIZE = 4  # a flusher, housekeeping and a few report readers per process
 CONNECT_TIMEOUT = 5  # seconds; a flush should fail fast and retry, not hang
 # Advisory lock keys, one per critical section, shared by every collector on the database.
 LOCKS = {"schema": 0x63707801, "roll_up": 0x63707802}
+
+
+# The flusher reports an outage once, and its end; the pool would log each of its
+# reconnection attempts (and psycopg each broken connection) as a warning.
+logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 
 @functools.lru_cache(maxsize=256)
