@@ -132,8 +132,8 @@ def compact(url: str) -> None:
         return
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("VACUUM FULL")
+    with psycopg.connect(url, autocommit=True) as server:
+        server.execute("VACUUM FULL")
 
 
 def report_seconds(url: str) -> float:

@@ -17,9 +17,11 @@ import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
+
+from starlette.testclient import TestClient
 
 from consentpixel.store import open_store
 
@@ -119,6 +121,12 @@ class Collector:
         self.stop()
 
 
+def call(client: TestClient, function: Callable[[], Awaitable[bool]]) -> bool:
+    """Run a coroutine function on a TestClient app's event loop, as the app would."""
+    assert client.portal is not None
+    return client.portal.call(function)
+
+
 def pixel(path: str = "/", site: str = "demo", **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in {"s": site, "e": "pageview",
                                              "a": "analytics-ads", "p": path,
@@ -152,7 +160,7 @@ class Load:
             sent += 1
             try:
                 if connection is None:
-                    connection = http.client.HTTPConnection(parts.hostname, parts.port,
+                    connection = http.client.HTTPConnection(parts.hostname or "", parts.port,
                                                             timeout=10)
                 connection.request("GET", target, headers={"Referer": ORIGIN + "/",
                                                            "User-Agent": AGENT})

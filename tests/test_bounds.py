@@ -59,7 +59,7 @@ def test_a_flood_of_new_cells_folds_into_other(database: str) -> None:
     rng = random.Random(6)
     config = flood_config(database)
     app = create_app(config)
-    collector = app.app.state.collector
+    collector = app.app.state.collector  # type: ignore[attr-defined]
     with TestClient(app, base_url=ORIGIN) as client:
         for _ in range(800):
             headers = {"Referer": f"http://127.0.0.1:{rng.randint(1, 65535)}/",

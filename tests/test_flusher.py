@@ -29,7 +29,7 @@ from consentpixel.store import Store, StoreError, open_store
 from consentpixel.store.sqlite import BUSY_TIMEOUT, SQLiteStore
 
 from .helpers import ORIGIN
-from .servers import Collector, Load, config_file, pixel, stored_by_path, stored_hits
+from .servers import Collector, Load, call, config_file, pixel, stored_by_path, stored_hits
 
 TAB = {"Referer": ORIGIN + "/", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"}
 
@@ -93,6 +93,7 @@ def test_a_failed_batch_is_retried_as_it_was(demo_config: Config, store: Store) 
     outage.down = True
     assert not asyncio.run(flusher.flush())
     first = flusher.pending
+    assert first is not None
     buffer.add(cell("/b"))
     assert not asyncio.run(flusher.flush())
     assert flusher.pending is first and set(first.cells) == {cell("/a")}
@@ -131,11 +132,11 @@ def test_the_buffer_stays_bounded_while_the_store_is_down(demo_config: Config) -
     store.migrate()
     outage = Outage(store)
     app = create_app(config, outage)  # type: ignore[arg-type]
-    collector = app.app.state.collector
+    collector = app.app.state.collector  # type: ignore[attr-defined]
     with TestClient(app, base_url=ORIGIN) as client:
         client.get(pixel("/before"), headers=TAB)
         outage.down = True
-        assert not client.portal.call(collector.flusher.flush)
+        assert not call(client, collector.flusher.flush)
         for index in range(500):
             word = "".join(random.choices(string.ascii_lowercase, k=12))
             assert client.get(pixel(f"/random/{word}"), headers=TAB

@@ -10,6 +10,7 @@ import math
 import socket
 import string
 from pathlib import Path
+from typing import Callable
 from unittest import mock
 from urllib.parse import quote
 
@@ -151,8 +152,10 @@ def test_the_hot_path_decides_as_the_plain_path(hits: list[Hit]) -> None:
         if gpc:
             headers.append((b"sec-gpc", b"1"))
         outcomes = []
-        for count in (lambda: fast.pixel(query, headers, "c", 7200.0),
-                      lambda: plain.hit(parse_query(query), headers, "c", 7200.0)):
+        counters: tuple[Callable[[], None], ...] = (
+            lambda: fast.pixel(query, headers, "c", 7200.0),
+            lambda: plain.hit(parse_query(query), headers, "c", 7200.0))
+        for count in counters:
             try:
                 count()
                 outcomes.append("counted")

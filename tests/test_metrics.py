@@ -16,6 +16,7 @@ from consentpixel.store import StoreError
 from consentpixel.store.sqlite import SQLiteStore
 
 from .helpers import ORIGIN
+from .servers import call
 
 SECRET = "metrics-secret"
 ADMIN = {"Authorization": f"Bearer {SECRET}"}
@@ -103,7 +104,7 @@ def test_flush_failures_and_the_store_state(app_and_client: tuple[Any, TestClien
     collector = app.app.state.collector
     client.get("/p.gif?s=demo&e=pageview&p=%2F&a=analytics", headers=TAB)
     collector.store.down = True
-    assert not client.portal.call(collector.flusher.flush)
+    assert not call(client, collector.flusher.flush)
     down = samples(client.get("/metrics", headers=ADMIN).text)
     assert down[("consentpixel_flush_failures_total", "")] == 1
     assert down[("consentpixel_store_up", "")] == 0
@@ -111,7 +112,7 @@ def test_flush_failures_and_the_store_state(app_and_client: tuple[Any, TestClien
     assert down[("consentpixel_buffer_cells", "")] == 1  # held for the retry
     assert client.get("/healthz").json()["status"] == "degraded"
     collector.store.down = False
-    assert client.portal.call(collector.flusher.flush)
+    assert call(client, collector.flusher.flush)
     up = samples(client.get("/metrics", headers=ADMIN).text)
     assert up[("consentpixel_store_up", "")] == 1
     assert up[("consentpixel_buffer_cells", "")] == 0

@@ -34,7 +34,7 @@ def batch(cells: dict[Cell, list[int]] | None = None, **extra: object) -> Batch:
 
 
 def totals(store: Store, *groups: str) -> list[tuple[object, ...]]:
-    return store.totals("demo", 0, 2**40, groups)
+    return list(store.totals("demo", 0, 2**40, groups))
 
 
 def test_writes_add_deltas_to_existing_cells(store: Store) -> None:
