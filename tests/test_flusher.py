@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from consentpixel import config as config_module
 from consentpixel.app import create_app
 from consentpixel.buffer import Batch, Buffer, Cell
 from consentpixel.config import Config
@@ -156,6 +157,24 @@ def test_health_says_stalled_when_a_write_hangs(demo_config: Config, store: Stor
     assert flusher.health()["status"] == "ok"
     flusher.writing_since = time.monotonic() - 60
     assert flusher.health() == {**flusher.health(), "status": "degraded", "store": "stalled"}
+
+
+def test_housekeeping_rolls_up_by_the_sites_settings(store: Store) -> None:
+    """Hourly cells past hourly_days become days, days past retention_days go; the
+    totals of what is kept do not change."""
+    config = config_module.parse({"sites": {"demo": {
+        "origins": ["http://127.0.0.1:*"], "hourly_days": 2, "retention_days": 10}}})
+    now = 1_795_900_000.0
+    today = int(now) // 86400 * 86400
+    cells = {cell(f"/{hour % 5}")._replace(period=today - hour * 3600): [hour + 1, hour]
+             for hour in range(1, 15 * 24)}
+    store.write(Batch(cells=cells))
+    kept = {key: entry for key, entry in cells.items() if key.period >= today - 10 * 86400}
+    flusher_for(config, store, Buffer()).housekeep_now(now)
+    assert store.totals("demo", 0, 2**40, []) == [
+        ("pageview", "", sum(c for c, _ in kept.values()), sum(v for _, v in kept.values()))]
+    grains = dict(store.fetch("SELECT grain, MIN(period) FROM cells GROUP BY grain"))
+    assert grains == {"d": today - 10 * 86400, "h": today - 2 * 86400}
 
 
 # -- real outages ---------------------------------------------------------------------
