@@ -6,6 +6,7 @@ digests of order IDs for 48 hours, and campaign costs. No table has a row per hi
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from contextlib import AbstractContextManager
@@ -56,11 +57,22 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-UPSERT_CELL = f"""
+# Cells go in a few rows per statement: one call into the driver (and one hand-over of
+# Python's interpreter lock around it) per chunk rather than per cell. 80 rows of 12
+# values stay under the 999 parameters of the oldest SQLite builds.
+ROWS_PER_STATEMENT = 80
+CELL_ROW = f"({', '.join('?' * (len(KEY) + 2))})"
+
+
+@functools.lru_cache(maxsize=ROWS_PER_STATEMENT)
+def upsert_cells(rows: int) -> str:
+    return f"""
     INSERT INTO cells ({", ".join(KEY)}, count, value)
-    VALUES ({", ".join("?" * (len(KEY) + 2))})
+    VALUES {", ".join([CELL_ROW] * rows)}
     ON CONFLICT ({", ".join(KEY)})
     DO UPDATE SET count = cells.count + excluded.count, value = cells.value + excluded.value"""
+
+
 UPSERT_CONSENT = """
     INSERT INTO consents (site, day, category, choice, count) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (site, day, category, choice)
@@ -166,10 +178,11 @@ class Store:
                 entry = cells.setdefault(cell, [0, 0])
                 entry[0] += 1
                 entry[1] += value
-            if cells:
-                cursor.executemany(UPSERT_CELL, [
-                    (cell.site, cell.period, "h", *cell[2:], count, value)
-                    for cell, (count, value) in sorted(cells.items())])
+            rows = [(cell.site, cell.period, "h", *cell[2:], count, value)
+                    for cell, (count, value) in sorted(cells.items())]
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start:start + ROWS_PER_STATEMENT]
+                cursor.execute(upsert_cells(len(chunk)), [v for row in chunk for v in row])
             if batch.consents:
                 cursor.executemany(UPSERT_CONSENT, [
                     (*key, count) for key, count in sorted(batch.consents.items())])

@@ -29,7 +29,7 @@ LOCKS = {"schema": 0x63707801, "roll_up": 0x63707802}
 logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=512)
 def translate(sql: str) -> str:
     """base.Store's `?` placeholders in psycopg's style; a literal % is doubled."""
     return sql.replace("%", "%%").replace("?", "%s")
