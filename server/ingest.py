@@ -132,6 +132,7 @@ class Verdicts:
         counter = query.rfind(b"&z=")
         if counter >= 0 and query[counter + 3:].isdigit():
             query = query[:counter + 3]
+        # Headers cannot hold NUL, so the parts cannot run into each other.
         text = b"\x00".join((query, referer.encode("latin-1"), device[0].encode(),
                              b"%d%d" % (device[1], gpc)))
         return hashlib.blake2b(text, digest_size=16, key=self.secret).digest()
