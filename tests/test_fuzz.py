@@ -196,11 +196,15 @@ RAW_TARGETS = [b"/p.gif?s=demo&p=\xff\xfe\x00", b"/p.gif?\x00", b"/\xff/../../et
 def send(url: str, request: bytes) -> bytes:
     """The whole answer to one raw request on its own connection (b"" if none)."""
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=20) as connection:
-        connection.sendall(request)
-        chunks = []
-        while chunk := connection.recv(65536):
-            chunks.append(chunk)
+    chunks = []
+    try:
+        with socket.create_connection((host, int(port)), timeout=20) as connection:
+            connection.sendall(request)
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+    except OSError as error:  # say which request, rather than only how it failed
+        raise AssertionError(f"{error!r} after {b''.join(chunks)[:200]!r} for "
+                             f"{request[:200]!r}") from error
     return b"".join(chunks)
 
 
@@ -261,12 +265,13 @@ def test_a_running_collector_shrugs_off_garbage(database: str) -> None:
             assert not answer or status(answer) < 500, (endpoint, query, answer[:300])
 
         generated()
-        assert collector.process.poll() is None
-        assert (collector.health() or {}).get("status") == "ok"
+        assert collector.process.poll() is None, collector.log()
+        collector.wait_until(lambda: (collector.health() or {}).get("status") == "ok", "ok")
         metrics = collector.get("/metrics", {"Authorization": f"Bearer {SECRET}"})[1]
-        assert b'reason="error"} 0' in metrics
+        assert b'reason="error"} 0' in metrics, metrics
         collector.stop()
-    assert "Traceback" not in collector.log() and "Exception" not in collector.log()
+    assert "Traceback" not in collector.log() and "Exception" not in collector.log(), \
+        collector.log()
     data = stored_text(database)
     # The valid hits among the garbage were counted, the personal one cleaned.
     assert b"pageview" in data and b"/account/:email" in data
