@@ -1,12 +1,13 @@
 # make demo: install into .venv and run the collector with its demo shop.
 # make test: install what the tests need (Chromium included) and run the whole suite.
+# make bench: the benchmark (bench/), with PostgreSQL when the local cluster runs.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test chromium postgres axe
+.PHONY: demo test chromium postgres axe bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +31,7 @@ axe:
 test: $(BIN)/python chromium postgres axe
 	$(BIN)/pip install --quiet ".[test]"
 	$(BIN)/python -m pytest
+
+bench: $(BIN)/python postgres
+	$(BIN)/pip install --quiet ".[test]"
+	$(BIN)/python -m bench $(if $(wildcard /var/run/postgresql/.s.PGSQL.5432),--postgres 'postgresql:///postgres?host=/var/run/postgresql')

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import __version__, api, config as config_module, dashboard, demo, tag
+from . import __version__, api, config as config_module, dashboard, demo, metrics, tag
 from .buffer import Buffer, Cell
 from .config import Config, Link
 from .flusher import Flusher
@@ -78,6 +78,7 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/favicon.ico", favicon),
         *api.routes(),
         *dashboard.routes(),
+        Route("/metrics", metrics.endpoint),
     ]
     if config.demo:
         routes += demo.routes()

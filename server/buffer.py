@@ -46,6 +46,7 @@ class Batch:
     cells: dict[Cell, list[int]] = field(default_factory=dict)  # cell -> [count, value]
     orders: dict[tuple[str, str], tuple[Cell, int]] = field(default_factory=dict)
     consents: Counter[ConsentKey] = field(default_factory=Counter)
+    id: str = ""  # given by the flusher: the store writes a batch with an ID only once
 
     def __bool__(self) -> bool:
         return bool(self.cells or self.orders or self.consents)
@@ -53,17 +54,28 @@ class Batch:
     def hits(self) -> int:
         return sum(count for count, _ in self.cells.values()) + len(self.orders)
 
+    def size(self) -> int:
+        """Entries that grow with what arrives (consent keys are bounded by the config)."""
+        return len(self.cells) + len(self.orders)
+
 
 class Buffer:
     def __init__(self, max_cells_per_hour: int = 5000, max_cells: int = 200000) -> None:
         self.max_cells_per_hour = max_cells_per_hour
         self.max_cells = max_cells
         self.batch = Batch()
+        # Entries taken for a write that has not succeeded yet: still in memory, so they
+        # count against max_cells until the flusher releases them.
+        self.held = 0
         # Distinct cells this process has seen per (site, hour), for the cap.
         self.seen: dict[tuple[str, int], set[Cell]] = {}
 
     def __len__(self) -> int:
-        return len(self.batch.cells) + len(self.batch.orders) + len(self.batch.consents)
+        return len(self.batch.cells) + len(self.batch.orders) + len(self.batch.consents) + \
+            self.held
+
+    def full(self) -> bool:
+        return self.batch.size() + self.held >= self.max_cells
 
     def add(self, cell: Cell, value: int = 0) -> bool:
         """Count one hit; False when the buffer is full and the hit was not counted."""
@@ -73,7 +85,7 @@ class Buffer:
             cell = self.capped(cell)
             entry = cells.get(cell)
             if entry is None:
-                if len(cells) >= self.max_cells:
+                if self.full():
                     return False
                 entry = cells[cell] = [0, 0]
         entry[0] += 1
@@ -85,7 +97,7 @@ class Buffer:
         orders = self.batch.orders
         if (site, digest) in orders:
             return True  # the same order twice in one flush: the first one stands
-        if len(orders) >= self.max_cells:
+        if self.full():
             return False
         orders[(site, digest)] = (self.capped(cell), value)
         return True
@@ -111,11 +123,18 @@ class Buffer:
             del self.seen[key]
 
     def take(self) -> Batch:
+        """The aggregates so far, for a write; they stay held until released."""
         batch, self.batch = self.batch, Batch()
+        self.held += batch.size()
         return batch
 
+    def release(self, batch: Batch) -> None:
+        """A taken batch is in the store: its entries no longer take up room here."""
+        self.held = max(0, self.held - batch.size())
+
     def restore(self, batch: Batch) -> None:
-        """Put back a batch the store could not take, merging it with newer hits."""
+        """Put back a batch the store surely did not take, merging it with newer hits."""
+        self.release(batch)
         cells = self.batch.cells
         for cell, (count, value) in batch.cells.items():
             entry = cells.setdefault(cell, [0, 0])

@@ -1,26 +1,32 @@
 """Write the buffer's deltas to the store every interval, retrying through outages.
 
-When the store is unreachable the deltas go back into the buffer (which stays bounded)
-and the next attempts back off; when it returns, the counts are exact. On shutdown the
-last deltas are written before the process exits.
+Each write is one transaction carrying a batch ID. When the store is unreachable the
+batch is kept and retried, under the same ID, with growing pauses, while new hits keep
+aggregating in the buffer (which stays bounded); when the store returns the counts are
+exact, even if a commit went through whose acknowledgement was lost. On shutdown the
+last deltas are written before the process exits; a crash (kill -9) loses what arrived
+since the last write, at most one flush interval.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import secrets
 import time
 
-from .buffer import Buffer
+from .buffer import Batch, Buffer
 from .config import Config
 from .ingest import Ingest
 from .store import Store
 
 log = logging.getLogger("consentpixel")
 
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 10.0  # a returning store is noticed within seconds; one attempt costs little
 HOUSEKEEPING = 600.0  # seconds between order purges and roll-ups
-SHUTDOWN_RETRIES = 10
+SHUTDOWN_PATIENCE = 30.0  # seconds a stopping collector keeps trying an unreachable store
+STALLED = 5.0  # a write taking longer than this (or three intervals) makes /healthz degraded
 
 
 class Flusher:
@@ -34,11 +40,18 @@ class Flusher:
         self.failures = 0  # in a row
         self.failures_total = 0
         self.flushes = 0
+        self.flush_seconds = 0.0  # summed over successful writes, for /metrics
         self.repeats = 0  # conversions whose order ID the store had already seen
         self.last_error = ""
         self.last_flush = 0.0
         self.last_duration = 0.0
         self.last_housekeeping = 0.0
+        # A batch whose write failed is retried as it is, under its ID, never merged into
+        # newer hits: if its commit did go through, the store recognises it and skips it.
+        self.pending: Batch | None = None
+        self.writing_since = 0.0
+        self.prefix = secrets.token_hex(8)
+        self.sequence = itertools.count(1)
         self.stopping = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -49,11 +62,15 @@ class Flusher:
         self.stopping.set()
         if self.task:
             await self.task
-        for attempt in range(SHUTDOWN_RETRIES):
+        deadline = time.monotonic() + SHUTDOWN_PATIENCE
+        for attempt in itertools.count():
             if await self.flush():
                 return
-            await asyncio.sleep(min(0.5 * 2 ** attempt, 5))
-        lost = self.buffer.batch.hits()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(0.5 * 2 ** attempt, 5, left))
+        lost = self.buffer.batch.hits() + (self.pending.hits() if self.pending else 0)
         log.error("consentpixel: the store is unreachable; %d buffered hits are lost", lost)
 
     async def run(self) -> None:
@@ -72,21 +89,33 @@ class Flusher:
                 await self.housekeep()
 
     async def flush(self) -> bool:
-        """Write what the buffer holds; on failure put it back. True when written."""
+        """Write the batch that failed last time, then what the buffer holds.
+
+        True when the store has everything counted so far.
+        """
+        if self.pending is not None and not await self.write(self.pending):
+            return False
         batch = self.buffer.take()
-        if not batch and self.healthy:
+        if not batch:
             return True
+        batch.id = f"{self.prefix}-{next(self.sequence)}"
+        self.pending = batch
+        return await self.write(batch)
+
+    async def write(self, batch: Batch) -> bool:
         started = time.perf_counter()
+        self.writing_since = time.monotonic()
         try:
-            if batch:
-                self.repeats += await asyncio.to_thread(self.store.write, batch)
-            else:
-                await asyncio.to_thread(self.store.schema_version)  # is it back?
-        except Exception as exc:  # any driver error: keep the deltas, try again later
-            self.buffer.restore(batch)
+            self.repeats += await asyncio.to_thread(self.store.write, batch)
+        except Exception as exc:  # any driver error: keep the batch, try again later
             self.failed(exc)
             return False
+        finally:
+            self.writing_since = 0.0
+        self.pending = None
+        self.buffer.release(batch)
         self.last_duration = time.perf_counter() - started
+        self.flush_seconds += self.last_duration
         self.last_flush = time.time()
         self.flushes += 1
         if not self.healthy:
@@ -102,6 +131,11 @@ class Flusher:
         self.failures_total += 1
         self.last_error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
+    def stalled(self) -> bool:
+        """A write has been waiting on the store (a lock, a lost network) for too long."""
+        since = self.writing_since
+        return bool(since) and time.monotonic() - since > max(STALLED, 3 * self.interval)
+
     async def housekeep(self) -> None:
         """Purge order digests past 48 hours; roll up and expire cells per site."""
         self.last_housekeeping = time.time()
@@ -112,15 +146,23 @@ class Flusher:
 
     def housekeep_now(self, now: float) -> None:
         self.store.forget_orders(now)
+        self.store.forget_batches(now)
         today = int(now) // 86400 * 86400
         for site in self.config.sites.values():
             self.store.roll_up(site.name, today - site.hourly_days * 86400,
                                today - site.retention_days * 86400)
 
+    def state(self) -> str:
+        """ok, unreachable (writes fail) or stalled (a write hangs)."""
+        if not self.healthy:
+            return "unreachable"
+        return "stalled" if self.stalled() else "ok"
+
     def health(self) -> dict[str, object]:
+        state = self.state()
         return {
-            "status": "ok" if self.healthy else "degraded",
-            "store": "ok" if self.healthy else "unreachable",
+            "status": "ok" if state == "ok" else "degraded",
+            "store": state,
             "error": self.last_error,
             "buffered_cells": len(self.buffer),
             "last_flush": round(self.last_flush, 3),

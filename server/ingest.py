@@ -10,11 +10,12 @@ import hashlib
 import hmac
 import logging
 import re
+import secrets
 import time
 from collections import Counter
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Iterable
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from . import privacy, useragent
 from .attribution import labels
@@ -46,14 +47,16 @@ def parse_query(raw: bytes) -> dict[str, str]:
     """Query parameters, first occurrence wins; undecodable bytes become U+FFFD."""
     if len(raw) > MAX_QUERY:
         raise Drop("malformed")
+    parts = raw.decode("latin-1").split("&")
+    if len(parts) > MAX_FIELDS:
+        raise Drop("malformed")
     params: dict[str, str] = {}
-    for index, part in enumerate(raw.split(b"&")):
-        if index >= MAX_FIELDS:
-            raise Drop("malformed")
-        key, _, value = part.partition(b"=")
-        name = key.decode("latin-1")
+    for part in parts:
+        name, _, value = part.partition("=")
         if name not in params and name:
-            params[name] = unquote_plus(value.decode("latin-1"), errors="replace")
+            if "%" in value or "+" in value:  # as unquote_plus, which others return as is
+                value = unquote(value.replace("+", " "), errors="replace")
+            params[name] = value
     return params
 
 
@@ -86,7 +89,14 @@ def minor_units(raw: str, currency: str) -> int:
 
 
 class RateLimiter:
-    """Hits per minute per client; addresses are hashed and forgotten every minute."""
+    """Hits per minute per client; addresses are hashed and forgotten every minute.
+
+    At most MAX_CLIENTS addresses are tracked in a minute: past that (a flood from
+    countless addresses) newcomers are refused until the minute turns, rather than
+    remembered without bound.
+    """
+
+    MAX_CLIENTS = 100_000
 
     def __init__(self) -> None:
         self.window = 0
@@ -97,8 +107,46 @@ class RateLimiter:
         if window != self.window:
             self.window, self.counts = window, Counter()
         key = hash((client, site))
+        if key not in self.counts and len(self.counts) >= self.MAX_CLIENTS:
+            return False
         self.counts[key] += 1
         return self.counts[key] <= limit
+
+
+class Verdicts:
+    """What recent queries decided, so that a page's next visitors cost less.
+
+    The tag makes every URL unique with a counter (z) that the collector ignores;
+    without it, hits from one page, landing and kind of browser are the same query. A
+    verdict is remembered by a keyed digest of query, Referer, device and Sec-GPC, so
+    that no raw input outlives its request here; only accepted hits are remembered, and
+    each only for the hour its cell belongs to. Bounded: the memory is emptied when full.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.secret = secrets.token_bytes(16)
+        self.known: dict[bytes, tuple[int, Site, Cell, int]] = {}
+
+    def key(self, query: bytes, referer: str, device: tuple[str, bool], gpc: bool) -> bytes:
+        counter = query.rfind(b"&z=")
+        if counter >= 0 and query[counter + 3:].isdigit():
+            query = query[:counter + 3]
+        # Headers cannot hold NUL, so the parts cannot run into each other.
+        text = b"\x00".join((query, referer.encode("latin-1"), device[0].encode(),
+                             b"%d%d" % (device[1], gpc)))
+        return hashlib.blake2b(text, digest_size=16, key=self.secret).digest()
+
+    def get(self, key: bytes, period: int) -> tuple[Site, Cell, int] | None:
+        known = self.known.get(key)
+        if known is None or known[0] != period:
+            return None
+        return known[1], known[2], known[3]
+
+    def remember(self, key: bytes, site: Site, cell: Cell, value: int) -> None:
+        if len(self.known) >= self.size:
+            self.known.clear()
+        self.known[key] = (cell.period, site, cell, value)
 
 
 class Ingest:
@@ -112,6 +160,8 @@ class Ingest:
         self.dropped: Counter[str] = Counter({reason: 0 for reason in REASONS})
         self.limiter = RateLimiter()
         self.devices: dict[str, tuple[str, bool]] = {}
+        self.verdicts = Verdicts()
+        self.origins: dict[tuple[str, str], bool] = {}  # (site, origin) -> allowed
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
@@ -121,6 +171,39 @@ class Ingest:
         """Count a conversion or page view from /p.gif, or count why not."""
         now = time.time() if now is None else now
         referer, agent, gpc = header_values(headers)
+        site, cell, value = self.judge(params, referer, agent, gpc, client, now)
+        self.add(site, cell, value, params.get("o"))
+
+    def pixel(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
+              client: str = "", now: float | None = None) -> None:
+        """hit() for a raw query string, remembering what a query like it decided.
+
+        Only the rate limit, which depends on who sends the hit, is checked again.
+        """
+        if len(query) > MAX_QUERY:  # before the key, which ignores the counter's length
+            raise Drop("malformed")
+        now = time.time() if now is None else now
+        referer, agent, gpc = header_values(headers)
+        key = self.verdicts.key(query, referer, self.device(agent), gpc)
+        known = self.verdicts.get(key, hour(now))
+        if known is not None:
+            site, cell, value = known
+            if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit,
+                                                          now):
+                raise Drop("rate_limit")
+            self.add(site, cell, value, None)
+            return
+        params = parse_query(query)
+        site, cell, value = self.judge(params, referer, agent, gpc, client, now)
+        order = params.get("o")
+        # Orders, and paths that held an ID (now a placeholder), rarely come twice.
+        if not order and ":" not in cell.path:
+            self.verdicts.remember(key, site, cell, value)
+        self.add(site, cell, value, order)
+
+    def judge(self, params: dict[str, str], referer: str, agent: str, gpc: bool, client: str,
+              now: float) -> tuple[Site, Cell, int]:
+        """The site, cell and value a hit counts for, or a Drop saying why it does not."""
         site = self.admit(params, referer, agent, client, now)
         event = params.get("e", "")
         category = site.events.get(event) if EVENT.match(event) else None
@@ -135,7 +218,9 @@ class Ingest:
         source, medium, campaign, content = labels(params)
         cell = Cell(site.name, hour(now), event, privacy.clean_path(params.get("p")),
                     source, medium, campaign, content, device, currency)
-        order = params.get("o")
+        return site, cell, value
+
+    def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
         if order:
             added = self.buffer.add_order(site.name, self.digest(site.name, order), cell, value)
         else:
@@ -150,7 +235,7 @@ class Ingest:
         site = self.sites.get(params.get("s", ""))
         if site is None:
             raise Drop("site")
-        if not site.allows_origin(origin_of(referer)):
+        if not self.allows_origin(site, origin_of(referer)):
             raise Drop("origin")
         self.check_client(site, params, agent, client, now)
         return site
@@ -161,6 +246,18 @@ class Ingest:
             raise Drop("automation")
         if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit, now):
             raise Drop("rate_limit")
+
+    def allows_origin(self, site: Site, origin: str) -> bool:
+        """Site.allows_origin, remembered: an origin is not personal, and pages send few."""
+        key = (site.name, origin)
+        allowed = self.origins.get(key)
+        if allowed is None:
+            allowed = site.allows_origin(origin)
+            if len(origin) <= 300:
+                if len(self.origins) >= 4096:
+                    self.origins.clear()
+                self.origins[key] = allowed
+        return allowed
 
     def consented(self, site: Site, event: str, category: str, granted: str | None) -> bool:
         if category == "necessary":

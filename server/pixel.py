@@ -28,7 +28,8 @@ START = {"type": "http.response.start", "status": 200, "headers": HEADERS}
 BODY = {"type": "http.response.body", "body": GIF}
 NO_BODY = {"type": "http.response.body", "body": b""}
 
-Handler = Callable[[dict[str, str], Iterable[tuple[bytes, bytes]], str], None]
+# A pixel's handler takes the raw query string, the headers and the client's address.
+Handler = Callable[[bytes, Iterable[tuple[bytes, bytes]], str], None]
 
 
 class Pixels:
@@ -36,9 +37,9 @@ class Pixels:
         self.app = app
         self.ingest = ingest
         self.handlers: dict[str, Handler] = {
-            "/p.gif": ingest.hit,
-            "/i.gif": ingest.impression,
-            "/c.gif": ingest.consent,
+            "/p.gif": ingest.pixel,
+            "/i.gif": parsed(ingest.impression),
+            "/c.gif": parsed(ingest.consent),
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,10 +58,18 @@ class Pixels:
             return
         try:
             client = scope.get("client")
-            handler(parse_query(scope["query_string"]), scope["headers"],
-                    client[0] if client else "")
+            handler(scope["query_string"], scope["headers"], client[0] if client else "")
         except Drop as drop:
             self.ingest.drop(drop.reason)
         except Exception:  # the pixel must answer whatever happens
             log.exception("pixel request failed")
             self.ingest.drop("error")
+
+
+def parsed(handler: Callable[[dict[str, str], Iterable[tuple[bytes, bytes]], str], None]
+           ) -> Handler:
+    """A handler of parsed parameters, fed the raw query string."""
+    def handle(query: bytes, headers: Iterable[tuple[bytes, bytes]], client: str) -> None:
+        handler(parse_query(query), headers, client)
+
+    return handle

@@ -7,7 +7,9 @@ that look personal are replaced by placeholders, which also keeps cardinality lo
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 MAX_PATH = 200
@@ -15,6 +17,13 @@ MAX_SEGMENTS = 16
 MAX_SEGMENT = 64
 MAX_LABEL = 64
 MAX_HOST = 100
+
+# The cleaning functions are pure and see the same few paths and labels over and over,
+# so their results are remembered: at most CACHED inputs of up to CACHEABLE characters
+# per function, and only inputs the rules left as they were (give or take case and a
+# leading www.), so that no cache holds anything the rules took out.
+CACHED = 4096
+CACHEABLE = 256
 
 PLACEHOLDERS = frozenset({":email", ":ip", ":uuid", ":card", ":iban", ":phone", ":id",
                           ":token", ":address", ":url"})
@@ -61,7 +70,7 @@ IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 
 def classify(text: str) -> str | None:
     """The placeholder for text that looks personal, or None when it may be kept."""
-    if not text:
+    if not text or plain_word(text):
         return None
     flat = FLAT.sub("", text)
     for name, pattern, on_flat in COMPILED:
@@ -72,6 +81,15 @@ def classify(text: str) -> str | None:
     if " " in text and POSTCODE.search(text):
         return ":address"
     return None
+
+
+def plain_word(text: str) -> bool:
+    """Letters and hyphens, shorter than a token: no rule can match ("pricing").
+
+    Every rule but two needs a digit, an @ or a colon; the two that do not (a token of
+    24 letters, a UUID of hex letters) need 24 characters or more.
+    """
+    return len(text) < 24 and text.replace("-", "").replace("_", "").isalpha()
 
 
 def refine(text: str, flat: str) -> str:
@@ -102,7 +120,32 @@ def valid_iban(text: str) -> bool:
     return int(number) % 97 == 1
 
 
-def clean_path(raw: str | None) -> str:
+def remembered(function: Callable[[str], str]) -> Callable[[str | None], str]:
+    """function, with a bounded memory of the inputs it kept unchanged."""
+    memory: dict[str, str] = {}
+    empty = function("")
+
+    @functools.wraps(function)
+    def clean(raw: str | None) -> str:
+        if not raw:
+            return empty
+        known = memory.get(raw)
+        if known is not None:
+            return known
+        cleaned = function(raw)
+        lowered = raw.lower()
+        if len(raw) <= CACHEABLE and cleaned in (raw, lowered, lowered.removeprefix("www.")):
+            if len(memory) >= CACHED:
+                memory.clear()
+            memory[raw] = cleaned
+        return cleaned
+
+    clean.memory = memory  # type: ignore[attr-defined]  # for tests of the bound
+    return clean
+
+
+@remembered
+def clean_path(raw: str) -> str:
     """An origin-less path with no query, fragment, parameters or personal segments."""
     if not raw:
         return "/"
@@ -117,6 +160,7 @@ def clean_path(raw: str | None) -> str:
     return cleaned[:MAX_PATH]
 
 
+@remembered
 def clean_segment(raw: str) -> str:
     # ";jsessionid=…" and other matrix parameters are identifiers, never paths.
     text = CONTROL.sub("", unquote(raw.split(";", 1)[0], errors="replace")).strip()
@@ -126,7 +170,8 @@ def clean_segment(raw: str) -> str:
     return text.replace("/", "%2F")[:MAX_SEGMENT]
 
 
-def clean_label(raw: str | None) -> str:
+@remembered
+def clean_label(raw: str) -> str:
     """A campaign, source, medium or content label: short, lowercase, not personal."""
     if not raw:
         return ""
@@ -142,7 +187,8 @@ def clean_label(raw: str | None) -> str:
 HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}$")
 
 
-def clean_host(raw: str | None) -> str:
+@remembered
+def clean_host(raw: str) -> str:
     """The host of a referrer, without www., port, path or anything else."""
     if not raw:
         return ""

@@ -6,6 +6,7 @@ digests of order IDs for 48 hours, and campaign costs. No table has a row per hi
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from contextlib import AbstractContextManager
@@ -14,6 +15,7 @@ from typing import Any, Iterable, Sequence
 from ..buffer import Batch, Cell
 
 ORDER_WINDOW = 48 * 3600
+BATCH_WINDOW = 24 * 3600  # a batch is retried until written: its ID need not last long
 DIMENSIONS = ("event", "path", "source", "medium", "campaign", "content", "device",
               "currency")
 KEY = ("site", "period", "grain") + DIMENSIONS
@@ -47,17 +49,36 @@ MIGRATIONS: tuple[str, ...] = (
         campaign TEXT NOT NULL, currency TEXT NOT NULL, amount BIGINT NOT NULL,
         PRIMARY KEY (site, day, source, medium, campaign, currency));
     """,
+    # Flushes already written, so a write whose commit was never acknowledged (the
+    # connection died during COMMIT) is not added twice when it is retried.
+    """
+    CREATE TABLE batches (id TEXT PRIMARY KEY, written BIGINT NOT NULL);
+    CREATE INDEX batches_written ON batches (written);
+    """,
 )
 
-UPSERT_CELL = f"""
+# Cells go in a few rows per statement: one call into the driver (and one hand-over of
+# Python's interpreter lock around it) per chunk rather than per cell. 80 rows of 12
+# values stay under the 999 parameters of the oldest SQLite builds.
+ROWS_PER_STATEMENT = 80
+CELL_ROW = f"({', '.join('?' * (len(KEY) + 2))})"
+
+
+@functools.lru_cache(maxsize=ROWS_PER_STATEMENT)
+def upsert_cells(rows: int) -> str:
+    return f"""
     INSERT INTO cells ({", ".join(KEY)}, count, value)
-    VALUES ({", ".join("?" * (len(KEY) + 2))})
+    VALUES {", ".join([CELL_ROW] * rows)}
     ON CONFLICT ({", ".join(KEY)})
     DO UPDATE SET count = cells.count + excluded.count, value = cells.value + excluded.value"""
+
+
 UPSERT_CONSENT = """
     INSERT INTO consents (site, day, category, choice, count) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (site, day, category, choice)
     DO UPDATE SET count = consents.count + excluded.count"""
+INSERT_BATCH = """
+    INSERT INTO batches (id, written) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"""
 INSERT_ORDER = """
     INSERT INTO orders (site, digest, seen) VALUES (?, ?, ?)
     ON CONFLICT (site, digest) DO NOTHING"""
@@ -68,6 +89,11 @@ ROLLUP = f"""
     GROUP BY site, period - period % 86400, {", ".join(DIMENSIONS)}
     ON CONFLICT ({", ".join(KEY)})
     DO UPDATE SET count = cells.count + excluded.count, value = cells.value + excluded.value"""
+
+
+def summed(column: str) -> str:
+    # PostgreSQL sums BIGINTs into NUMERIC; both databases should hand back ints.
+    return f"CAST(SUM({column}) AS BIGINT)"
 
 
 class StoreError(Exception):
@@ -91,6 +117,10 @@ class Store:
     def close(self) -> None:
         pass
 
+    def size(self) -> int:
+        """Bytes the store takes up."""
+        raise NotImplementedError
+
     # -- schema ---------------------------------------------------------------
 
     def migrate(self) -> None:
@@ -113,6 +143,9 @@ class Store:
     def lock_schema(self, cursor: Any) -> None:
         """Keep two processes from migrating at once (PostgreSQL takes a lock)."""
 
+    def lock_roll_up(self, cursor: Any) -> None:
+        """Keep two processes from rolling up at once (SQLite's writers queue anyway)."""
+
     def schema_version(self) -> int:
         rows = self.fetch("SELECT value FROM meta WHERE key = 'schema_version'")
         return int(rows[0][0]) if rows else 0
@@ -123,12 +156,21 @@ class Store:
     # -- writing ----------------------------------------------------------------
 
     def write(self, batch: Batch, now: float | None = None) -> int:
-        """Add a batch's deltas in one transaction; returns how many orders were repeats."""
+        """Add a batch's deltas in one transaction; returns how many orders were repeats.
+
+        A batch with an ID is written at most once, however often it is retried. Rows
+        are written in key order, so that collectors writing the same cells at once
+        wait for each other instead of deadlocking.
+        """
         now = time.time() if now is None else now
         cells = {cell: list(entry) for cell, entry in batch.cells.items()}
         repeats = 0
         with self.transaction() as cursor:
-            for (site, digest), (cell, value) in batch.orders.items():
+            if batch.id:
+                cursor.execute(INSERT_BATCH, (batch.id, int(now)))
+                if cursor.rowcount != 1:
+                    return 0  # an earlier attempt committed it
+            for (site, digest), (cell, value) in sorted(batch.orders.items()):
                 cursor.execute(INSERT_ORDER, (site, digest, int(now)))
                 if cursor.rowcount != 1:
                     repeats += 1
@@ -136,13 +178,14 @@ class Store:
                 entry = cells.setdefault(cell, [0, 0])
                 entry[0] += 1
                 entry[1] += value
-            if cells:
-                cursor.executemany(UPSERT_CELL, [
-                    (cell.site, cell.period, "h", *cell[2:], count, value)
-                    for cell, (count, value) in cells.items()])
+            rows = [(cell.site, cell.period, "h", *cell[2:], count, value)
+                    for cell, (count, value) in sorted(cells.items())]
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start:start + ROWS_PER_STATEMENT]
+                cursor.execute(upsert_cells(len(chunk)), [v for row in chunk for v in row])
             if batch.consents:
                 cursor.executemany(UPSERT_CONSENT, [
-                    (*key, count) for key, count in batch.consents.items()])
+                    (*key, count) for key, count in sorted(batch.consents.items())])
         return repeats
 
     def forget_orders(self, now: float | None = None) -> int:
@@ -152,9 +195,22 @@ class Store:
             cursor.execute("DELETE FROM orders WHERE seen < ?", (int(now) - ORDER_WINDOW,))
             return int(cursor.rowcount)
 
-    def roll_up(self, site: str, hourly_before: int, delete_before: int) -> None:
-        """Fold hourly cells into daily ones (totals unchanged), drop days past retention."""
+    def forget_batches(self, now: float | None = None) -> int:
+        """Delete the IDs of batches written more than a day ago."""
+        now = time.time() if now is None else now
         with self.transaction() as cursor:
+            cursor.execute("DELETE FROM batches WHERE written < ?", (int(now) - BATCH_WINDOW,))
+            return int(cursor.rowcount)
+
+    def roll_up(self, site: str, hourly_before: int, delete_before: int) -> None:
+        """Fold hourly cells into daily ones (totals unchanged), drop days past retention.
+
+        Flushes only add to the current hours (hits carry the collector's clock), so
+        they never touch the rows this moves; two roll-ups at once would count the same
+        hours twice, hence the lock.
+        """
+        with self.transaction() as cursor:
+            self.lock_roll_up(cursor)
             cursor.execute(ROLLUP, (site, hourly_before))
             cursor.execute("DELETE FROM cells WHERE site = ? AND grain = 'h' AND period < ?",
                            (site, hourly_before))
@@ -189,13 +245,13 @@ class Store:
             where += f" AND event IN ({', '.join('?' * len(events))})"
             params += list(events)
         return self.fetch(
-            f"SELECT {', '.join(keys)}, SUM(count), SUM(value) FROM cells WHERE {where} "
-            f"GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}", params)
+            f"SELECT {', '.join(keys)}, {summed('count')}, {summed('value')} FROM cells "
+            f"WHERE {where} GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}", params)
 
     def consent_totals(self, site: str, start: int, end: int) -> list[tuple[Any, ...]]:
         """(day, category, choice, count) for a site and time range."""
         return self.fetch(
-            "SELECT day, category, choice, SUM(count) FROM consents "
+            f"SELECT day, category, choice, {summed('count')} FROM consents "
             "WHERE site = ? AND day >= ? AND day < ? "
             "GROUP BY day, category, choice ORDER BY day, category, choice",
             (site, start, end))

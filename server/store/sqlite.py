@@ -10,6 +10,10 @@ from typing import Any, Iterator
 
 from .base import Store, StoreError
 
+# Seconds a write waits for another process's lock. Writes take milliseconds, so a
+# longer wait means something holds the file: fail, keep the deltas, retry later.
+BUSY_TIMEOUT = 5.0
+
 
 class SQLiteStore(Store):
     def __init__(self, url: str) -> None:
@@ -22,7 +26,7 @@ class SQLiteStore(Store):
 
     def connect(self) -> sqlite3.Connection:
         try:
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None,
                                          check_same_thread=False)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
@@ -54,7 +58,7 @@ class SQLiteStore(Store):
         if self.path == ":memory:":
             return super().fetch(sql, params)
         try:
-            connection = sqlite3.connect(self.path, timeout=10)
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
             try:
                 return connection.execute(sql, params).fetchall()
             finally:

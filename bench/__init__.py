@@ -1,0 +1,1 @@
+"""The benchmark: `python -m bench` from a checkout (not part of the test suite)."""
