@@ -30,7 +30,7 @@ axe:
 
 test: $(BIN)/python chromium postgres axe
 	$(BIN)/pip install --quiet ".[test]"
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(BIN)/python postgres
 	$(BIN)/pip install --quiet ".[test]"

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from .conftest import Collector, PageServer, Visit
+from .test_consent import choose
 
 
 def secret_of(collector: Collector) -> str:
@@ -46,28 +47,12 @@ def flushed(collector: Collector, site: str = "demo") -> None:
     collector.wait_for(lambda: collector.counts(site).get("impression", 0) == before + 1)
 
 
-def decide(visit: Visit, choice: str) -> None:
-    """accept, reject, or "analytics": analytics allowed and advertising refused."""
-    dialog = visit.page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    if choice == "accept":
-        dialog.get_by_role("button", name="Accept all").click()
-    elif choice == "reject":
-        dialog.get_by_role("button", name="Reject all").click()
-    else:
-        dialog.get_by_role("button", name="Preferences").click()
-        dialog.get_by_role("switch", name="Analytics").set_checked(True)
-        dialog.get_by_role("switch", name="Advertising").set_checked(False)
-        dialog.get_by_role("button", name="Save choices").click()
-    expect(dialog).to_be_hidden()
-
-
 def buy_through_campaign(context: BrowserContext, collector: Collector, choice: str) -> Visit:
     """Land from the spring-sale link, decide, look at a product, add it, buy it."""
     seen = Visit(context.new_page(), collector)
     seen.page.goto(f"{collector.url}/go/demo/spring-sale")
     assert "utm_campaign=spring-sale" in seen.page.url
-    decide(seen, choice)
+    choose(seen, choice)  # accept, reject, or analytics alone
     seen.page.get_by_role("link", name=re.compile("Yirgacheffe")).click()
     seen.page.get_by_role("button", name="Add to cart").click()
     seen.page.get_by_role("button", name="Buy now").click()

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Iterable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from . import privacy, useragent
 from .attribution import labels
@@ -324,10 +324,6 @@ class Ingest:
 
 
 def origin_of(referer: str) -> str:
-    if not referer:
-        return ""
-    try:
-        parts = urlsplit(referer)
-    except ValueError:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}"
+    # Only "scheme://host:port" goes further (see privacy.authority on urlsplit's cache).
+    scheme, found, _ = referer.partition("://")
+    return f"{scheme}://{privacy.authority(referer)}" if found else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 MAX_PATH = 200
 MAX_SEGMENTS = 16
@@ -193,11 +193,10 @@ def clean_host(raw: str) -> str:
     if not raw:
         return ""
     text = CONTROL.sub("", raw).strip().lower()
-    if "/" in text or "@" in text or "?" in text:
-        try:
-            text = urlsplit(text if "//" in text else "//" + text).hostname or ""
-        except ValueError:
-            return ""
+    if "/" in text or "@" in text or "?" in text or "#" in text:
+        text = authority(text).rpartition("@")[2]
+        if text.startswith("["):  # [2001:db8::1]:443
+            text = text[1:].partition("]")[0]
     text = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
     if text.startswith("www."):
         text = text[4:]
@@ -206,3 +205,15 @@ def clean_host(raw: str) -> str:
     if len(text) > MAX_HOST or not HOST.match(text):
         return ""
     return ":id" if classify(text) else text
+
+
+def authority(url: str) -> str:
+    """The part of a URL between "//" and the path: "user@host:port".
+
+    urllib's urlsplit would do, but it caches what it is given, and a URL sent by a
+    client may carry personal data that must not outlive the request.
+    """
+    rest = url.split("//", 1)[1] if "//" in url else url
+    for end in "/?#":
+        rest = rest.split(end, 1)[0]
+    return rest

@@ -14,7 +14,6 @@ from typing import Callable
 from unittest import mock
 from urllib.parse import quote
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from consentpixel import config as config_module, privacy

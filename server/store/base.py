@@ -12,7 +12,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import Any, Iterable, Sequence
 
-from ..buffer import Batch, Cell
+from ..buffer import Batch
 
 ORDER_WINDOW = 48 * 3600
 BATCH_WINDOW = 24 * 3600  # a batch is retried until written: its ID need not last long
