@@ -162,10 +162,14 @@ def test_signing_in_needs_the_forms_token(app_client: TestClient) -> None:
     assert auth.COOKIE not in app_client.cookies
 
 
-def test_guessing_is_slowed_down(app_client: TestClient) -> None:
+def test_guessing_is_slowed_down(app_client: TestClient,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "clock", lambda: 1_800_000_030.0)  # within one minute
     for _ in range(dashboard.MAX_FAILURES):
         assert sign_in(app_client, "guess") == 401
     assert sign_in(app_client, SECRET) == 429  # even the right one, for this minute
+    monkeypatch.setattr(dashboard, "clock", lambda: 1_800_000_090.0)  # the next minute
+    assert sign_in(app_client, SECRET) == 303
 
 
 def test_signing_out(signed_in: TestClient) -> None:
