@@ -107,18 +107,14 @@ def gated(scenario: Scenario, steps: list[Step], settings: Settings) -> list[str
         granted = granted_at(scenario, step, settings)
         for request in scenario.during(step):
             lines += refused_request(scenario, request, granted, settings)
-        for cookie in step.cookies:
-            if cookie.category and not allowed(cookie.category, granted, settings) \
-                    and cookie.name not in stored:
-                stored.add(cookie.name)
-                lines.append(f"[{scenario.title}] {step.label}: cookie {cookie.name} on "
-                             f"{cookie.domain} ({cookie.owner}, {cookie.category})")
-        for item in step.storage:
-            if item.category and not allowed(item.category, granted, settings) \
-                    and item.key not in stored:
-                stored.add(item.key)
-                lines.append(f"[{scenario.title}] {step.label}: {item.area}Storage {item.key} "
-                             f"({item.owner or 'the site'}, {item.category})")
+        kept = [(c.name, c.category, f"cookie {c.name} on {c.domain} ({c.owner}")
+                for c in step.cookies]
+        kept += [(i.key, i.category, f"{i.area}Storage {i.key} ({i.owner or 'the site'}")
+                 for i in step.storage]
+        for name, category, what in kept:
+            if category and not allowed(category, granted, settings) and name not in stored:
+                stored.add(name)
+                lines.append(f"[{scenario.title}] {step.label}: {what}, {category})")
     return lines
 
 
