@@ -37,8 +37,8 @@ def test_a_suite_without_playwright_still_runs(tmp_path: Path) -> None:
     assert "1 passed" in done.stdout
 
 
-def test_the_readme_example_is_the_test_the_suite_runs() -> None:
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- e2e/test_plugin_example.py -->\n```python\n(.*?)```", readme, re.S)
-    assert block, "README.md lacks the plugin example"
+def test_the_documented_example_is_the_test_the_suite_runs() -> None:
+    docs = (ROOT / "docs" / "testing.md").read_text()
+    block = re.search(r"<!-- e2e/test_plugin_example.py -->\n```python\n(.*?)```", docs, re.S)
+    assert block, "docs/testing.md lacks the plugin example"
     assert block.group(1) == (ROOT / "e2e" / "test_plugin_example.py").read_text()
