@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from . import __version__, api, config as config_module, dashboard, demo, metrics, tag
 from .buffer import Buffer, Cell
@@ -32,9 +31,9 @@ from .ingest import Drop, Ingest, header_values, hour
 from .pixel import Pixels
 from .privacy import clean_label
 from .store import Store, open_store
+from .templating import templates
 
 HERE = os.path.dirname(__file__)
-templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
 
 
 class Collector:
@@ -86,7 +85,6 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
                         name="static"))
     app = Starlette(routes=routes, lifespan=collector.lifespan)
     app.state.collector = collector
-    app.state.templates = templates
     return Pixels(app, collector.ingest)
 
 

@@ -8,7 +8,6 @@ every form that changes something carries a CSRF token.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,13 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
 from . import auth, chart, reports
 from .buffer import OTHER
 from .config import Site
-from .currencies import MINOR_UNITS
 from .store import Store, StoreError
+from .templating import templates
 
 if TYPE_CHECKING:
     from .app import Collector
@@ -43,49 +41,6 @@ clock = time.time  # what the sign-in limit counts minutes by; tests hold it sti
 MAX_FORM = 16 * 1024
 RANGES = (7, 30, 90)
 MAX_DAYS = 400  # one bar a day must stay readable; the API and the CLI take longer ranges
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-
-templates = Jinja2Templates(directory=os.path.join(os.path.dirname(__file__), "templates"))
-
-
-# -- formatting, as template filters ---------------------------------------------------------
-
-
-def money(amount: Decimal | None, currency: str) -> str:
-    if amount is None:
-        return "—"
-    text = f"{amount:,.{MINOR_UNITS.get(currency, 2)}f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
-def amounts(values: Mapping[str, Decimal | None] | None) -> str:
-    """Money in each currency, e.g. "€49.90 · $12.00"; a dash when there is none."""
-    shown = [money(amount, cur) for cur, amount in (values or {}).items()
-             if amount is not None]
-    return " · ".join(shown) or "—"
-
-
-def percent(fraction: float | None) -> str:
-    return "—" if fraction is None else f"{fraction * 100:.1f} %"
-
-
-def multiple(values: Mapping[str, float | None]) -> str:
-    shown = [f"{roas:.2f}×" + ("" if len(values) == 1 else f" {cur}")
-             for cur, roas in values.items() if roas is not None]
-    return " · ".join(shown) or "—"
-
-
-def count(number: int) -> str:
-    return f"{number:,}"
-
-
-def shown_label(value: str) -> str:
-    return value or "—"
-
-
-templates.env.filters.update(money=money, amounts=amounts, percent=percent,
-                             multiple=multiple, count=count, label=shown_label)
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200

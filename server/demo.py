@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .templating import templates
+
 CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -34,7 +36,6 @@ BY_SLUG = {product.slug: product for product in PRODUCTS}
 
 
 def render(request: Request, name: str, status: int = 200, **context: object) -> Response:
-    templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
         request, f"demo/{name}", {"products": PRODUCTS, **context}, status_code=status)
     response.headers["Content-Security-Policy"] = CSP
