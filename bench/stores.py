@@ -11,12 +11,12 @@ from pathlib import Path
 
 import brotli
 
-from consentpixel import config, reports
+from consentpixel import demo, reports
 from consentpixel.buffer import Buffer, Cell
 from consentpixel.store import Store, open_store
 from consentpixel.tag import Tag
 
-DEMO = config.demo().sites["demo"]
+DEMO = demo.config().sites["demo"]
 
 DAY = 86400
 HITS = 1_000_000

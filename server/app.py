@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from dataclasses import replace
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -23,7 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import __version__, api, config as config_module, dashboard, demo, metrics, tag
+from . import __version__, api, dashboard, demo, metrics, tag
 from .buffer import Buffer, Cell
 from .config import Config, Link
 from .flusher import Flusher
@@ -167,14 +166,7 @@ async def healthz(request: Request) -> Response:
 
 def app_from_environment() -> Pixels:
     """The factory `serve --workers N` gives uvicorn: settings come from the environment."""
-    path = os.environ.get("CONSENTPIXEL_CONFIG")
-    db = os.environ.get("CONSENTPIXEL_DB")
-    if path:
-        config = config_module.load(path)
-        if db:
-            config = replace(config, db=db)
-    else:
-        config = config_module.demo(db or "sqlite:///consentpixel.db",
-                                    os.environ.get("CONSENTPIXEL_DEMO_URL",
-                                                   "http://127.0.0.1:8000"))
+    config = demo.config_or_demo(os.environ.get("CONSENTPIXEL_CONFIG"),
+                                 os.environ.get("CONSENTPIXEL_DB"),
+                                 os.environ.get("CONSENTPIXEL_DEMO_URL", demo.BASE_URL))
     return create_app(config)

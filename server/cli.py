@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from . import __version__, config as config_module, reports, settings
-from .config import Config, ConfigError
+from . import __version__, config as config_module, demo, reports, settings
+from .config import COLLECTOR_DEFAULTS, Config, ConfigError
 from .store import StoreError, open_store
-
-DEFAULT_DB = "sqlite:///consentpixel.db"
 
 
 class UsageError(Exception):
@@ -134,7 +132,8 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=os.environ.get("CONSENTPIXEL_CONFIG"),
                         help="the TOML config (CONSENTPIXEL_CONFIG); see consentpixel init")
     parser.add_argument("--db", default=os.environ.get("CONSENTPIXEL_DB"),
-                        help=f"database URL, overrides the config's (default {DEFAULT_DB}; "
+                        help="database URL, overrides the config's (default "
+                             f"{COLLECTOR_DEFAULTS['db']}; "
                              "CONSENTPIXEL_DB)")
 
 
@@ -145,11 +144,8 @@ def day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-11-28") from None
 
 
-def load_config(args: argparse.Namespace, demo_url: str = "http://127.0.0.1:8000") -> Config:
-    if args.config:
-        config = config_module.load(args.config)
-        return replace(config, db=args.db) if args.db else config
-    return config_module.demo(args.db or DEFAULT_DB, demo_url)
+def load_config(args: argparse.Namespace, demo_url: str = demo.BASE_URL) -> Config:
+    return demo.config_or_demo(args.config, args.db, demo_url)
 
 
 # -- serve ------------------------------------------------------------------------

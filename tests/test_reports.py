@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from consentpixel import config as config_module, reports
+from consentpixel import demo, reports
 from consentpixel.buffer import OTHER, Batch, ConsentKey
 from consentpixel.config import Site
 from consentpixel.reports import Funnel, InputError, Period
@@ -28,7 +28,7 @@ MARCH = Period.days(date(2026, 3, 1), date(2026, 3, 31))
 
 
 def demo_site(**changes: Any) -> Site:
-    return replace(config_module.demo().sites["demo"], **changes)
+    return replace(demo.config().sites["demo"], **changes)
 
 
 SITE = demo_site()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from consentpixel import config as config_module
+from consentpixel import demo
 from consentpixel.tag import Tag, site_settings, source
 
 CORE_BUDGET = 2000
@@ -47,7 +47,7 @@ def test_the_core_defines_only_its_api_name() -> None:
 
 
 def test_site_settings_carry_no_secrets_and_the_rules() -> None:
-    config = config_module.demo()
+    config = demo.config()
     settings = site_settings(config.sites["demo"])
     assert settings["s"] == "demo" and settings["c"] == ["analytics", "ads"]
     assert [rule[0] for rule in settings["r"]][:2] == [":email", ":ip"]
