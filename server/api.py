@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,11 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import auth, reports
+from .collector import collector_of
 from .config import Site
 from .store import StoreError
-
-if TYPE_CHECKING:
-    from .app import Collector
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FORMATS = ("json", "csv")
@@ -59,10 +57,6 @@ HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 def answer(content: Any, status: int = 200, headers: dict[str, str] | None = None
            ) -> Response:
     return JSON(content, status, headers={**HEADERS, **(headers or {})})
-
-
-def collector_of(request: Request) -> Collector:
-    return request.app.state.collector  # type: ignore[no-any-return]
 
 
 # -- the guard every endpoint passes ------------------------------------------------------

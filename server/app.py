@@ -10,10 +10,7 @@ is a Starlette route.
 from __future__ import annotations
 
 import os
-import secrets
 import time
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
@@ -23,43 +20,16 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import __version__, api, dashboard, demo, metrics, tag
-from .buffer import Buffer, Cell
+from .buffer import Cell
+from .collector import Collector, collector_of, config_from_environment
 from .config import Config, Link
-from .flusher import Flusher
-from .ingest import Drop, Ingest, header_values, hour
+from .ingest import Drop, header_values, hour
 from .pixel import Pixels
 from .privacy import clean_label
 from .store import Store, open_store
 from .templating import templates
 
 HERE = os.path.dirname(__file__)
-
-
-class Collector:
-    """Everything one collector process holds: settings, store, buffer and counters."""
-
-    def __init__(self, config: Config, store: Store) -> None:
-        self.config = config
-        self.store = store
-        self.buffer = Buffer(config.max_cells_per_hour, config.max_buffer_cells)
-        self.ingest = Ingest(config, self.buffer, store.salt())
-        self.flusher = Flusher(config, store, self.buffer, self.ingest)
-        self.tag = tag.TagFiles()
-        self.site_scripts = {name: tag.site_script(site) for name, site in config.sites.items()}
-        self.consent_mode = {name: tag.consent_mode_script(site)
-                             for name, site in config.sites.items()}
-        self.started = time.time()
-        self.admin_secret = (config.admin_secret or os.environ.get("CONSENTPIXEL_ADMIN_SECRET")
-                             or secrets.token_urlsafe(18))
-
-    @asynccontextmanager
-    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.flusher.start()
-        try:
-            yield
-        finally:
-            await self.flusher.stop()
-            self.store.close()
 
 
 def create_app(config: Config, store: Store | None = None) -> Pixels:
@@ -85,10 +55,6 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
     app = Starlette(routes=routes, lifespan=collector.lifespan)
     app.state.collector = collector
     return Pixels(app, collector.ingest)
-
-
-def collector_of(request: Request) -> Collector:
-    return request.app.state.collector  # type: ignore[no-any-return]
 
 
 async def index(request: Request) -> Response:
@@ -166,7 +132,4 @@ async def healthz(request: Request) -> Response:
 
 def app_from_environment() -> Pixels:
     """The factory `serve --workers N` gives uvicorn: settings come from the environment."""
-    config = demo.config_or_demo(os.environ.get("CONSENTPIXEL_CONFIG"),
-                                 os.environ.get("CONSENTPIXEL_DB"),
-                                 os.environ.get("CONSENTPIXEL_DEMO_URL", demo.BASE_URL))
-    return create_app(config)
+    return create_app(config_from_environment())

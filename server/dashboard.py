@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -22,13 +22,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import auth, chart, reports
+from .collector import collector_of
 from .buffer import OTHER
 from .config import Site
 from .store import Store, StoreError
 from .templating import templates
-
-if TYPE_CHECKING:
-    from .app import Collector
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -49,10 +47,6 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
         request, f"dashboard/{name}", context, status_code=status)
     response.headers.update(HEADERS)
     return response
-
-
-def collector_of(request: Request) -> Collector:
-    return request.app.state.collector  # type: ignore[no-any-return]
 
 
 # -- signing in and out ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from . import auth
 from .buffer import Buffer
+from .collector import collector_of
 from .flusher import Flusher
 from .ingest import Ingest
 
@@ -23,7 +24,7 @@ STATES = ("ok", "unreachable", "stalled")
 
 
 async def endpoint(request: Request) -> Response:
-    collector = request.app.state.collector
+    collector = collector_of(request)
     if not auth.is_admin(request, collector.admin_secret):
         return PlainTextResponse("admin secret required\n", 401, headers={
             "WWW-Authenticate": 'Bearer realm="consentpixel"', "Cache-Control": "no-store"})
