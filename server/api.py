@@ -12,7 +12,9 @@ import json
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
+from starlette.authentication import requires
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -66,19 +68,25 @@ def route(path: str, handler: Handler, methods: tuple[str, ...] = ("GET",)) -> R
     """A route that checks the secret first, and answers every failure with JSON."""
     allowed = [*methods, "HEAD"] if "GET" in methods else list(methods)
 
+    @requires(auth.ADMIN, status_code=401)
+    async def admitted(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            check_csrf(request)
+        if request.method not in allowed:
+            raise ApiError(405, f"{request.method} is not allowed here ({', '.join(allowed)})")
+        return await handler(request)
+
     async def endpoint(request: Request) -> Response:
         try:
-            check_admin(request, writing=request.method not in ("GET", "HEAD"))
-            if request.method not in allowed:
-                raise ApiError(405, f"{request.method} is not allowed here "
-                                    f"({', '.join(allowed)})")
-            return await handler(request)
+            response: Response = await admitted(request)
+            return response
+        except HTTPException as exc:
+            if exc.status_code != 401:
+                raise
+            return answer({"error": "send the admin secret: Authorization: Bearer SECRET"}, 401,
+                          {"WWW-Authenticate": auth.CHALLENGE["WWW-Authenticate"]})
         except ApiError as exc:
-            headers = {}
-            if exc.status == 401:
-                headers["WWW-Authenticate"] = 'Bearer realm="consentpixel"'
-            if exc.status == 405:
-                headers["Allow"] = ", ".join(allowed)
+            headers = {"Allow": ", ".join(allowed)} if exc.status == 405 else {}
             return answer({"error": exc.message}, exc.status, headers)
         except reports.InputError as exc:
             return answer({"error": str(exc)}, 400)
@@ -88,14 +96,13 @@ def route(path: str, handler: Handler, methods: tuple[str, ...] = ("GET",)) -> R
     return Route(path, endpoint, methods=METHODS)
 
 
-def check_admin(request: Request, writing: bool) -> None:
+def check_csrf(request: Request) -> None:
+    """A write with the session is a browser's: it must prove it comes from our own page."""
+    if auth.bearer(request):
+        return
     secret = collector_of(request).admin_secret
-    if not auth.is_admin(request, secret):
-        raise ApiError(401, "send the admin secret: Authorization: Bearer SECRET")
-    if writing and not auth.bearer(request):
-        # A session is a browser: a write must prove it comes from our own page.
-        if not auth.valid_csrf(request, secret, request.headers.get("x-csrf-token", "")):
-            raise ApiError(403, "a write with the session needs its X-CSRF-Token")
+    if not auth.valid_csrf(request, secret, request.headers.get("x-csrf-token", "")):
+        raise ApiError(403, "a write with the session needs its X-CSRF-Token")
 
 
 # -- parameters ---------------------------------------------------------------------------

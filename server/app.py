@@ -19,7 +19,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import __version__, api, dashboard, demo, metrics, tag
+from . import __version__, api, auth, dashboard, demo, metrics, tag
 from .buffer import Cell
 from .collector import Collector, collector_of, config_from_environment
 from .config import Config, Link
@@ -52,7 +52,9 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         routes += demo.routes()
     routes.append(Mount("/static", StaticFiles(directory=os.path.join(HERE, "assets")),
                         name="static"))
-    app = Starlette(routes=routes, lifespan=collector.lifespan)
+    app = Starlette(routes=routes, lifespan=collector.lifespan,
+                    middleware=[auth.middleware(collector.admin_secret)],
+                    exception_handlers={401: auth.unauthorized})
     app.state.collector = collector
     return Pixels(app, collector.ingest)
 

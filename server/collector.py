@@ -17,7 +17,7 @@ from typing import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
-from . import demo, tag
+from . import auth, demo, tag
 from .buffer import Buffer
 from .config import Config
 from .flusher import Flusher
@@ -46,6 +46,7 @@ class Collector:
                              for name, site in config.sites.items()}
         self.started = time.time()
         self.admin_secret = admin_secret(config)
+        self.sign_in_failures = auth.Failures()
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
