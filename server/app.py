@@ -1,7 +1,7 @@
 """The collector as an ASGI app, built by a factory so tests can give it a temporary store.
 
     app = create_app(config)            # the store comes from config.db
-    uvicorn.run(app)
+    uvicorn.run(app)                    # serving.py does this for `consentpixel serve`
 
 The pixel endpoints are answered by pixel.Pixels before any routing; everything else
 is a Starlette route.
@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import __version__, api, auth, dashboard, demo, metrics, tag
 from .buffer import Cell
-from .collector import Collector, collector_of, config_from_environment
+from .collector import Collector, collector_of
 from .config import Config, Link
 from .ingest import Drop, header_values, hour
 from .pixel import Pixels
@@ -130,8 +130,3 @@ async def favicon(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     health = collector_of(request).flusher.health()
     return JSONResponse(health, headers={"Cache-Control": "no-store"})
-
-
-def app_from_environment() -> Pixels:
-    """The factory `serve --workers N` gives uvicorn: settings come from the environment."""
-    return create_app(config_from_environment())
