@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from . import auth, reports
+from . import auth, costs, reports
 from .collector import collector_of
 from .config import Site
 from .store import StoreError
@@ -218,13 +218,13 @@ async def consents(request: Request) -> Response:
                    "to": period.final.isoformat(), "rows": rows})
 
 
-async def costs(request: Request) -> Response:
+async def site_costs(request: Request) -> Response:
     if request.method in ("POST", "PUT"):
         return await record_costs(request)
     only(request, "from", "to", "days", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     store = collector_of(request).store
-    rows = [cost.as_dict() for cost in await run_in_threadpool(reports.costs, store, site,
+    rows = [cost.as_dict() for cost in await run_in_threadpool(costs.recorded, store, site,
                                                                 period)]
     if form == "csv":
         columns = ["day", "source", "medium", "campaign", "currency", "amount"]
@@ -248,12 +248,12 @@ async def record_costs(request: Request) -> Response:
             raise ApiError(400, f"[{index}]: a cost is an object like "
                                 '{"day": "2026-03-01", "link": "spring-sale", "amount": "120.50"}')
         try:
-            parsed.append(reports.parse_cost(site, item))
+            parsed.append(costs.parse_cost(site, item))
         except reports.InputError as exc:
             raise ApiError(400, f"[{index}].{exc}" if len(items) > 1 else str(exc)) from None
     store = collector_of(request).store
     for cost in parsed:
-        await run_in_threadpool(reports.record_cost, store, site, cost)
+        await run_in_threadpool(costs.record_cost, store, site, cost)
     return answer({"recorded": [cost.as_dict() for cost in parsed]})
 
 
@@ -282,6 +282,6 @@ def routes() -> list[BaseRoute]:
         route("/sites/{site}/campaigns", campaigns),
         route("/sites/{site}/events", events),
         route("/sites/{site}/consents", consents),
-        route("/sites/{site}/costs", costs, ("GET", "POST", "PUT")),
+        route("/sites/{site}/costs", site_costs, ("GET", "POST", "PUT")),
         route("/{rest:path}", unknown, tuple(METHODS)),
     ])]

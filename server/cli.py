@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from . import __version__, config as config_module, demo, reports, settings
+from . import __version__, config as config_module, costs, demo, reports, settings
 from .config import COLLECTOR_DEFAULTS, Config, ConfigError
 from .store import StoreError, open_store
 
@@ -260,12 +260,12 @@ def run_cost(args: argparse.Namespace) -> None:
     fields = {name: getattr(args, name) for name in
               ("day", "amount", "currency", "link", "source", "medium", "campaign")}
     try:
-        cost = reports.parse_cost(site, {k: v for k, v in fields.items() if v is not None})
+        cost = costs.parse_cost(site, {k: v for k, v in fields.items() if v is not None})
     except reports.InputError as exc:
         raise UsageError(f"--{exc}") from None
     store = open_store(config.db)
     try:
-        reports.record_cost(store, site, cost)
+        costs.record_cost(store, site, cost)
     finally:
         store.close()
     print(f"recorded {cost.amount} {cost.currency} for {cost.source} / {cost.medium} / "

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import auth, chart, reports
+from . import auth, chart, costs, reports
 from .buffer import OTHER
 from .collector import collector_of
 from .config import Site
@@ -198,7 +198,7 @@ def view(store: Store, filters: Filters) -> dict[str, Any]:
         "pages": [row for row in pages.rows if row.pageviews or row.conversions][:10],
         "events": reports.breakdown(store, site, period, ["event"]),
         "consents": reports.consent_rates(store, site, period),
-        "costs": list(reversed(reports.costs(store, site, period)))[:10],
+        "costs": list(reversed(costs.recorded(store, site, period)))[:10],
         "suggestions": suggestions(site, campaigns.rows),
         "is_conversion": reports.is_conversion,
     }
@@ -211,7 +211,7 @@ def main_currency(total: reports.Funnel, site: Site) -> str:
     return max(sorted(total.value), key=lambda cur: total.value[cur])
 
 
-def points(report: reports.Report, period: reports.Period, grain: str, currency: str
+def points(report: reports.FunnelReport, period: reports.Period, grain: str, currency: str
            ) -> list[chart.Point]:
     """One point per day or hour of the period, zero where nothing was counted."""
     rows = {row.keys[grain]: row for row in report.rows}
@@ -253,8 +253,8 @@ async def record_cost(request: Request) -> Response:
     fields = {name: form.get(name, "") for name in
               ("day", "source", "medium", "campaign", "amount", "currency")}
     try:
-        cost = reports.parse_cost(filters.site, {k: v for k, v in fields.items() if v})
-        await run_in_threadpool(reports.record_cost, collector.store, filters.site, cost)
+        cost = costs.parse_cost(filters.site, {k: v for k, v in fields.items() if v})
+        await run_in_threadpool(costs.record_cost, collector.store, filters.site, cost)
     except reports.InputError as exc:
         return await render(request, filters, {"cost_error": str(exc), "form": fields}, 400)
     except StoreError:
