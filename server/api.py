@@ -116,7 +116,7 @@ def site_of(request: Request) -> Site:
     return site
 
 
-def only(request: Request, *known: str) -> None:
+def check_params(request: Request, *known: str) -> None:
     for name in request.query_params:
         if name not in known:
             raise ApiError(400, f"{name}: unknown parameter (known: {', '.join(known)})")
@@ -153,7 +153,7 @@ def csv_response(text: str, site: Site, name: str, period: reports.Period) -> Re
 
 
 async def sites(request: Request) -> Response:
-    only(request)
+    check_params(request)
     config = collector_of(request).config
     return answer({"sites": [describe(site) for site in config.sites.values()]})
 
@@ -177,7 +177,7 @@ async def campaigns(request: Request) -> Response:
 
 async def funnel(request: Request, name: str, default: tuple[str, ...],
                  fixed: bool = False) -> Response:
-    only(request, "from", "to", "days", "format", *(() if fixed else ("by",)))
+    check_params(request, "from", "to", "days", "format", *(() if fixed else ("by",)))
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = default if fixed else by_of(request, default)
     store = collector_of(request).store
@@ -189,7 +189,7 @@ async def funnel(request: Request, name: str, default: tuple[str, ...],
 
 
 async def events(request: Request) -> Response:
-    only(request, "from", "to", "days", "by", "format")
+    check_params(request, "from", "to", "days", "by", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = by_of(request, ("event",))
     store = collector_of(request).store
@@ -203,7 +203,7 @@ async def events(request: Request) -> Response:
 
 
 async def consents(request: Request) -> Response:
-    only(request, "from", "to", "days", "by", "format")
+    check_params(request, "from", "to", "days", "by", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = request.query_params.get("by", "category")
     if by not in ("category", "day"):
@@ -221,7 +221,7 @@ async def consents(request: Request) -> Response:
 async def site_costs(request: Request) -> Response:
     if request.method in ("POST", "PUT"):
         return await record_costs(request)
-    only(request, "from", "to", "days", "format")
+    check_params(request, "from", "to", "days", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     store = collector_of(request).store
     rows = [cost.as_dict() for cost in await run_in_threadpool(costs.recorded, store, site,
@@ -235,7 +235,7 @@ async def site_costs(request: Request) -> Response:
 
 async def record_costs(request: Request) -> Response:
     """Set spend per campaign and day: one object or a list; all are checked first."""
-    only(request)
+    check_params(request)
     site = site_of(request)
     items = await json_body(request)
     if not isinstance(items, list):
