@@ -49,6 +49,13 @@ def test_the_sites_defaults_are_the_settings_tables(setting: settings.Setting) -
         assert value == setting.default
 
 
+def test_a_default_is_written_once_in_the_package() -> None:
+    server = Path(settings.__file__).parent
+    found = [path.name for path in sorted(server.rglob("*.py"))
+             if "sqlite:///consentpixel.db" in path.read_text()]
+    assert found == ["settings.py"]
+
+
 def test_a_sites_default_events_are_the_standard_ones() -> None:
     assert Site(name="shop", origins=()).events == settings.STANDARD_EVENTS
 
