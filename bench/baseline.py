@@ -13,7 +13,7 @@ import argparse
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from consentpixel.cli import listen
+from consentpixel.serving import listen
 from consentpixel.pixel import BODY, START
 
 # What `consentpixel serve` passes to uvicorn (server/cli.py).

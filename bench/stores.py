@@ -11,12 +11,12 @@ from pathlib import Path
 
 import brotli
 
-from consentpixel import config, reports
+from consentpixel import demo, reports
 from consentpixel.buffer import Buffer, Cell
 from consentpixel.store import Store, open_store
-from consentpixel.tag import Tag
+from consentpixel.tag import TagFiles
 
-DEMO = config.demo().sites["demo"]
+DEMO = demo.config().sites["demo"]
 
 DAY = 86400
 HITS = 1_000_000
@@ -64,7 +64,7 @@ def drop(url: str) -> None:
 
 
 def tag_sizes() -> str:
-    tag = Tag()
+    tag = TagFiles()
     lines = ["| file | bytes | gzip -9 | brotli -q 11 |", "|---|---:|---:|---:|"]
     bodies = {name: tag.files[name].body for name in ("t.js", "b.js", "b.css")}
     bodies["first visit (t.js + b.js + b.css)"] = b""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Page, expect
@@ -40,6 +40,11 @@ def sign_in(page: Page, collector: Collector, secret: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def sign_in_url(collector: Collector) -> str:
+    """Where the dashboard sends a browser without a session (Starlette's requires())."""
+    return f"{collector.url}/dashboard/login?" + urlencode({"next": f"{collector.url}/dashboard"})
+
+
 def hit(collector: Collector, query: str, times: int = 1) -> None:
     request = urllib.request.Request(f"{collector.url}/{query}",
                                      headers={"Referer": collector.url + "/"})
@@ -54,7 +59,7 @@ def test_the_dashboard_refuses_without_the_secret(context: BrowserContext,
     page = context.new_page()
     watch = Watch(page)
     page.goto(f"{collector.url}/dashboard")
-    expect(page).to_have_url(f"{collector.url}/dashboard/login")
+    expect(page).to_have_url(sign_in_url(collector))
     if secret:
         page.get_by_label("Admin secret").fill(secret)
         page.get_by_role("button", name="Sign in").click()
@@ -111,7 +116,7 @@ def test_the_dashboard_shows_the_campaigns_sale(context: BrowserContext,
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{collector.url}/dashboard/login")
     page.goto(f"{collector.url}/dashboard")
-    expect(page).to_have_url(f"{collector.url}/dashboard/login")
+    expect(page).to_have_url(sign_in_url(collector))
 
 
 HOSTILE = ["<script>alert(document.domain)</script>",

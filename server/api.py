@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
+from starlette.authentication import requires
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from . import auth, reports
+from . import auth, costs, reports
+from .collector import collector_of
 from .config import Site
 from .store import StoreError
-
-if TYPE_CHECKING:
-    from .app import Collector
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FORMATS = ("json", "csv")
@@ -61,10 +61,6 @@ def answer(content: Any, status: int = 200, headers: dict[str, str] | None = Non
     return JSON(content, status, headers={**HEADERS, **(headers or {})})
 
 
-def collector_of(request: Request) -> Collector:
-    return request.app.state.collector  # type: ignore[no-any-return]
-
-
 # -- the guard every endpoint passes ------------------------------------------------------
 
 
@@ -72,19 +68,25 @@ def route(path: str, handler: Handler, methods: tuple[str, ...] = ("GET",)) -> R
     """A route that checks the secret first, and answers every failure with JSON."""
     allowed = [*methods, "HEAD"] if "GET" in methods else list(methods)
 
+    @requires(auth.ADMIN, status_code=401)
+    async def admitted(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            check_csrf(request)
+        if request.method not in allowed:
+            raise ApiError(405, f"{request.method} is not allowed here ({', '.join(allowed)})")
+        return await handler(request)
+
     async def endpoint(request: Request) -> Response:
         try:
-            check_admin(request, writing=request.method not in ("GET", "HEAD"))
-            if request.method not in allowed:
-                raise ApiError(405, f"{request.method} is not allowed here "
-                                    f"({', '.join(allowed)})")
-            return await handler(request)
+            response: Response = await admitted(request)
+            return response
+        except HTTPException as exc:
+            if exc.status_code != 401:
+                raise
+            return answer({"error": "send the admin secret: Authorization: Bearer SECRET"}, 401,
+                          {"WWW-Authenticate": auth.CHALLENGE["WWW-Authenticate"]})
         except ApiError as exc:
-            headers = {}
-            if exc.status == 401:
-                headers["WWW-Authenticate"] = 'Bearer realm="consentpixel"'
-            if exc.status == 405:
-                headers["Allow"] = ", ".join(allowed)
+            headers = {"Allow": ", ".join(allowed)} if exc.status == 405 else {}
             return answer({"error": exc.message}, exc.status, headers)
         except reports.InputError as exc:
             return answer({"error": str(exc)}, 400)
@@ -94,14 +96,13 @@ def route(path: str, handler: Handler, methods: tuple[str, ...] = ("GET",)) -> R
     return Route(path, endpoint, methods=METHODS)
 
 
-def check_admin(request: Request, writing: bool) -> None:
+def check_csrf(request: Request) -> None:
+    """A write with the session is a browser's: it must prove it comes from our own page."""
+    if auth.bearer(request):
+        return
     secret = collector_of(request).admin_secret
-    if not auth.is_admin(request, secret):
-        raise ApiError(401, "send the admin secret: Authorization: Bearer SECRET")
-    if writing and not auth.bearer(request):
-        # A session is a browser: a write must prove it comes from our own page.
-        if not auth.valid_csrf(request, secret, request.headers.get("x-csrf-token", "")):
-            raise ApiError(403, "a write with the session needs its X-CSRF-Token")
+    if not auth.valid_csrf(request, secret, request.headers.get("x-csrf-token", "")):
+        raise ApiError(403, "a write with the session needs its X-CSRF-Token")
 
 
 # -- parameters ---------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def site_of(request: Request) -> Site:
     return site
 
 
-def only(request: Request, *known: str) -> None:
+def check_params(request: Request, *known: str) -> None:
     for name in request.query_params:
         if name not in known:
             raise ApiError(400, f"{name}: unknown parameter (known: {', '.join(known)})")
@@ -152,7 +153,7 @@ def csv_response(text: str, site: Site, name: str, period: reports.Period) -> Re
 
 
 async def sites(request: Request) -> Response:
-    only(request)
+    check_params(request)
     config = collector_of(request).config
     return answer({"sites": [describe(site) for site in config.sites.values()]})
 
@@ -176,7 +177,7 @@ async def campaigns(request: Request) -> Response:
 
 async def funnel(request: Request, name: str, default: tuple[str, ...],
                  fixed: bool = False) -> Response:
-    only(request, "from", "to", "days", "format", *(() if fixed else ("by",)))
+    check_params(request, "from", "to", "days", "format", *(() if fixed else ("by",)))
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = default if fixed else by_of(request, default)
     store = collector_of(request).store
@@ -188,7 +189,7 @@ async def funnel(request: Request, name: str, default: tuple[str, ...],
 
 
 async def events(request: Request) -> Response:
-    only(request, "from", "to", "days", "by", "format")
+    check_params(request, "from", "to", "days", "by", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = by_of(request, ("event",))
     store = collector_of(request).store
@@ -202,7 +203,7 @@ async def events(request: Request) -> Response:
 
 
 async def consents(request: Request) -> Response:
-    only(request, "from", "to", "days", "by", "format")
+    check_params(request, "from", "to", "days", "by", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = request.query_params.get("by", "category")
     if by not in ("category", "day"):
@@ -217,13 +218,13 @@ async def consents(request: Request) -> Response:
                    "to": period.final.isoformat(), "rows": rows})
 
 
-async def costs(request: Request) -> Response:
+async def site_costs(request: Request) -> Response:
     if request.method in ("POST", "PUT"):
         return await record_costs(request)
-    only(request, "from", "to", "days", "format")
+    check_params(request, "from", "to", "days", "format")
     site, period, form = site_of(request), period_of(request), format_of(request)
     store = collector_of(request).store
-    rows = [cost.as_dict() for cost in await run_in_threadpool(reports.costs, store, site,
+    rows = [cost.as_dict() for cost in await run_in_threadpool(costs.recorded, store, site,
                                                                 period)]
     if form == "csv":
         columns = ["day", "source", "medium", "campaign", "currency", "amount"]
@@ -234,7 +235,7 @@ async def costs(request: Request) -> Response:
 
 async def record_costs(request: Request) -> Response:
     """Set spend per campaign and day: one object or a list; all are checked first."""
-    only(request)
+    check_params(request)
     site = site_of(request)
     items = await json_body(request)
     if not isinstance(items, list):
@@ -247,12 +248,12 @@ async def record_costs(request: Request) -> Response:
             raise ApiError(400, f"[{index}]: a cost is an object like "
                                 '{"day": "2026-03-01", "link": "spring-sale", "amount": "120.50"}')
         try:
-            parsed.append(reports.parse_cost(site, item))
+            parsed.append(costs.parse_cost(site, item))
         except reports.InputError as exc:
             raise ApiError(400, f"[{index}].{exc}" if len(items) > 1 else str(exc)) from None
     store = collector_of(request).store
     for cost in parsed:
-        await run_in_threadpool(reports.record_cost, store, site, cost)
+        await run_in_threadpool(costs.record_cost, store, site, cost)
     return answer({"recorded": [cost.as_dict() for cost in parsed]})
 
 
@@ -281,6 +282,6 @@ def routes() -> list[BaseRoute]:
         route("/sites/{site}/campaigns", campaigns),
         route("/sites/{site}/events", events),
         route("/sites/{site}/consents", consents),
-        route("/sites/{site}/costs", costs, ("GET", "POST", "PUT")),
+        route("/sites/{site}/costs", site_costs, ("GET", "POST", "PUT")),
         route("/{rest:path}", unknown, tuple(METHODS)),
     ])]

@@ -1,7 +1,7 @@
 """The collector as an ASGI app, built by a factory so tests can give it a temporary store.
 
     app = create_app(config)            # the store comes from config.db
-    uvicorn.run(app)
+    uvicorn.run(app)                    # serving.py does this for `consentpixel serve`
 
 The pixel endpoints are answered by pixel.Pixels before any routing; everything else
 is a Starlette route.
@@ -10,11 +10,7 @@ is a Starlette route.
 from __future__ import annotations
 
 import os
-import secrets
 import time
-from dataclasses import replace
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
@@ -22,46 +18,18 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
-from . import __version__, api, config as config_module, dashboard, demo, metrics, tag
-from .buffer import Buffer, Cell
+from . import __version__, api, auth, dashboard, demo, metrics, tag
+from .buffer import Cell
+from .collector import Collector, collector_of
 from .config import Config, Link
-from .flusher import Flusher
-from .ingest import Drop, Ingest, header_values, hour
+from .ingest import Drop, header_values, hour
 from .pixel import Pixels
 from .privacy import clean_label
 from .store import Store, open_store
+from .templating import templates
 
 HERE = os.path.dirname(__file__)
-templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
-
-
-class Collector:
-    """Everything one collector process holds: settings, store, buffer and counters."""
-
-    def __init__(self, config: Config, store: Store) -> None:
-        self.config = config
-        self.store = store
-        self.buffer = Buffer(config.max_cells_per_hour, config.max_buffer_cells)
-        self.ingest = Ingest(config, self.buffer, store.salt())
-        self.flusher = Flusher(config, store, self.buffer, self.ingest)
-        self.tag = tag.Tag()
-        self.site_scripts = {name: tag.site_script(site) for name, site in config.sites.items()}
-        self.consent_mode = {name: tag.consent_mode_script(site)
-                             for name, site in config.sites.items()}
-        self.started = time.time()
-        self.admin_secret = (config.admin_secret or os.environ.get("CONSENTPIXEL_ADMIN_SECRET")
-                             or secrets.token_urlsafe(18))
-
-    @asynccontextmanager
-    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.flusher.start()
-        try:
-            yield
-        finally:
-            await self.flusher.stop()
-            self.store.close()
 
 
 def create_app(config: Config, store: Store | None = None) -> Pixels:
@@ -84,14 +52,11 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         routes += demo.routes()
     routes.append(Mount("/static", StaticFiles(directory=os.path.join(HERE, "assets")),
                         name="static"))
-    app = Starlette(routes=routes, lifespan=collector.lifespan)
+    app = Starlette(routes=routes, lifespan=collector.lifespan,
+                    middleware=[auth.middleware(collector.admin_secret)],
+                    exception_handlers={401: auth.unauthorized})
     app.state.collector = collector
-    app.state.templates = templates
     return Pixels(app, collector.ingest)
-
-
-def collector_of(request: Request) -> Collector:
-    return request.app.state.collector  # type: ignore[no-any-return]
 
 
 async def index(request: Request) -> Response:
@@ -165,18 +130,3 @@ async def favicon(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     health = collector_of(request).flusher.health()
     return JSONResponse(health, headers={"Cache-Control": "no-store"})
-
-
-def app_from_environment() -> Pixels:
-    """The factory `serve --workers N` gives uvicorn: settings come from the environment."""
-    path = os.environ.get("CONSENTPIXEL_CONFIG")
-    db = os.environ.get("CONSENTPIXEL_DB")
-    if path:
-        config = config_module.load(path)
-        if db:
-            config = replace(config, db=db)
-    else:
-        config = config_module.demo(db or "sqlite:///consentpixel.db",
-                                    os.environ.get("CONSENTPIXEL_DEMO_URL",
-                                                   "http://127.0.0.1:8000"))
-    return create_app(config)

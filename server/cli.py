@@ -1,7 +1,9 @@
 """The consentpixel command: serve, init, check, report, cost, audit.
 
-Errors meant for people are one line on stderr and exit status 2 (1 for failures at
-run time), never a traceback.
+This module parses and dispatches: serving.py runs the collector, reports.py and
+costs.py read and write the figures, audit/ drives the browser. Errors meant for people
+are one line on stderr and exit status 2 (1 for failures at run time), never a
+traceback.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ import argparse
 import json
 import logging
 import os
-import secrets
-import socket
 import sys
 from dataclasses import replace
 from datetime import date
@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from . import __version__, config as config_module, reports, settings
-from .config import Config, ConfigError
+from . import __version__, config as config_module, costs, demo, reports, settings
+from .config import COLLECTOR_DEFAULTS, Config, ConfigError
 from .store import StoreError, open_store
-
-DEFAULT_DB = "sqlite:///consentpixel.db"
 
 
 class UsageError(Exception):
@@ -134,7 +132,8 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=os.environ.get("CONSENTPIXEL_CONFIG"),
                         help="the TOML config (CONSENTPIXEL_CONFIG); see consentpixel init")
     parser.add_argument("--db", default=os.environ.get("CONSENTPIXEL_DB"),
-                        help=f"database URL, overrides the config's (default {DEFAULT_DB}; "
+                        help="database URL, overrides the config's (default "
+                             f"{COLLECTOR_DEFAULTS['db']}; "
                              "CONSENTPIXEL_DB)")
 
 
@@ -145,79 +144,22 @@ def day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-11-28") from None
 
 
-def load_config(args: argparse.Namespace, demo_url: str = "http://127.0.0.1:8000") -> Config:
-    if args.config:
-        config = config_module.load(args.config)
-        return replace(config, db=args.db) if args.db else config
-    return config_module.demo(args.db or DEFAULT_DB, demo_url)
+def load_config(args: argparse.Namespace) -> Config:
+    return demo.config_or_demo(args.config, args.db)
 
 
 # -- serve ------------------------------------------------------------------------
 
 
 def run_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from .app import create_app
-
     if args.workers < 1:
         raise UsageError("--workers must be 1 or more")
-    sock = listen(args.host, args.port)
-    port = sock.getsockname()[1]
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else host}:{port}"
-    config = load_config(args, f"http://127.0.0.1:{port}")
-    secret = admin_secret(config)
-    open_store(config.db).close()  # create or migrate the schema once, before the workers
-    announce(config, url, secret)
-    options: dict[str, Any] = dict(log_level="warning", access_log=False, server_header=False,
-                                   timeout_graceful_shutdown=10, lifespan="on")
-    if args.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(create_app(replace(config, admin_secret=secret)),
-                                               **options))
-        server.run(sockets=[sock])
-        return
-    sock.close()  # uvicorn's supervisor binds again and shares the socket with the workers
-    os.environ.update(CONSENTPIXEL_DB=config.db, CONSENTPIXEL_ADMIN_SECRET=secret,
-                      CONSENTPIXEL_DEMO_URL=f"http://127.0.0.1:{port}")
-    if config.path:
-        os.environ["CONSENTPIXEL_CONFIG"] = str(Path(config.path).resolve())
-    uvicorn.run("consentpixel.app:app_from_environment", factory=True, host=args.host,
-                port=port, workers=args.workers, **options)
+    from . import serving  # uvicorn and the app load only when the collector runs
 
-
-def listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def admin_secret(config: Config) -> str:
-    return (os.environ.get("CONSENTPIXEL_ADMIN_SECRET") or config.admin_secret
-            or secrets.token_urlsafe(18))
-
-
-def announce(config: Config, url: str, secret: str) -> None:
-    lines = [f"consentpixel {__version__} collecting on {url}",
-             f"  store      {config.db}",
-             f"  sites      {', '.join(sorted(config.sites))}"]
-    if config.demo:
-        lines.append(f"  demo shop  {url}/demo/")
-    site = next(iter(config.sites))
-    lines.append(f'  the tag    <script async src="{url}/t.js" data-site="{site}"></script>')
-    given = os.environ.get("CONSENTPIXEL_ADMIN_SECRET") or config.admin_secret
-    lines.append(f"  dashboard  {url}/dashboard  (admin secret: "
-                 f"{'as configured' if given else secret})")
-    lines.append("Ctrl-C stops it; counts still in memory are written first.")
-    print("\n".join(lines), flush=True)
+        serving.serve(args.config, args.db, args.host, args.port, args.workers)
+    except serving.ServeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # -- init and check ------------------------------------------------------------------
@@ -318,12 +260,12 @@ def run_cost(args: argparse.Namespace) -> None:
     fields = {name: getattr(args, name) for name in
               ("day", "amount", "currency", "link", "source", "medium", "campaign")}
     try:
-        cost = reports.parse_cost(site, {k: v for k, v in fields.items() if v is not None})
+        cost = costs.parse_cost(site, {k: v for k, v in fields.items() if v is not None})
     except reports.InputError as exc:
         raise UsageError(f"--{exc}") from None
     store = open_store(config.db)
     try:
-        reports.record_cost(store, site, cost)
+        costs.record_cost(store, site, cost)
     finally:
         store.close()
     print(f"recorded {cost.amount} {cost.currency} for {cost.source} / {cost.medium} / "

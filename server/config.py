@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,24 +79,31 @@ class Link:
     content: str = ""
 
 
+# The dataclasses' defaults are the settings table's, so they are written down once.
+COLLECTOR_DEFAULTS: dict[str, Any] = {setting.name: setting.default
+                                      for setting in settings.COLLECTOR}
+SITE_DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in settings.SITE}
+
+
 @dataclass(frozen=True)
 class Site:
     name: str
     origins: tuple[Origin, ...]
-    mode: str = "opt-in"
-    policy_version: int = 1
-    consent_days: int = 182
-    count_automation: bool = False
-    currency: str = "EUR"
-    lookback_days: int = 30
-    min_count: int = 3
-    hourly_days: int = 35
-    retention_days: int = 760
-    rate_limit: int = 0
-    gpc_categories: frozenset[str] = frozenset({"ads"})
+    mode: str = SITE_DEFAULTS["mode"]
+    policy_version: int = SITE_DEFAULTS["policy_version"]
+    consent_days: int = SITE_DEFAULTS["consent_days"]
+    count_automation: bool = SITE_DEFAULTS["count_automation"]
+    currency: str = SITE_DEFAULTS["currency"]
+    lookback_days: int = SITE_DEFAULTS["lookback_days"]
+    min_count: int = SITE_DEFAULTS["min_count"]
+    hourly_days: int = SITE_DEFAULTS["hourly_days"]
+    retention_days: int = SITE_DEFAULTS["retention_days"]
+    rate_limit: int = SITE_DEFAULTS["rate_limit"]
+    gpc_categories: frozenset[str] = frozenset(SITE_DEFAULTS["gpc_categories"])
+    # The table's events are added to the standard ones, which a site has by default.
     events: dict[str, str] = field(default_factory=lambda: dict(settings.STANDARD_EVENTS))
-    exempt_events: frozenset[str] = frozenset()
-    languages: tuple[str, ...] = ("en", "de", "fr", "es")
+    exempt_events: frozenset[str] = frozenset(SITE_DEFAULTS["exempt_events"])
+    languages: tuple[str, ...] = tuple(SITE_DEFAULTS["languages"])
     categories: dict[str, Category] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     text: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -116,11 +123,11 @@ class Site:
 @dataclass(frozen=True)
 class Config:
     sites: dict[str, Site]
-    db: str = "sqlite:///consentpixel.db"
-    admin_secret: str = ""
-    flush_interval: float = 1.0
-    max_cells_per_hour: int = 5000
-    max_buffer_cells: int = 200000
+    db: str = COLLECTOR_DEFAULTS["db"]
+    admin_secret: str = COLLECTOR_DEFAULTS["admin_secret"]
+    flush_interval: float = COLLECTOR_DEFAULTS["flush_interval"]
+    max_cells_per_hour: int = COLLECTOR_DEFAULTS["max_cells_per_hour"]
+    max_buffer_cells: int = COLLECTOR_DEFAULTS["max_buffer_cells"]
     path: str | None = None
     demo: bool = False  # serve the demo shop under /demo/
 
@@ -143,13 +150,13 @@ def load(path: str | Path) -> Config:
 
 
 def parse(raw: dict[str, Any], path: str | None = None) -> Config:
-    unknown(raw, {"collector", "sites"}, "")
-    collector = table(raw.get("collector", {}), "collector")
+    check_known_keys(raw, {"collector", "sites"}, "")
+    collector = require_table(raw.get("collector", {}), "collector")
     values = read(collector, settings.COLLECTOR, "collector")
-    sites_raw = table(raw.get("sites", {}), "sites")
+    sites_raw = require_table(raw.get("sites", {}), "sites")
     if not sites_raw:
         raise ConfigError("sites: declare at least one site, e.g. [sites.shop]")
-    sites = {name: parse_site(name, table(body, f"sites.{name}"))
+    sites = {name: parse_site(name, require_table(body, f"sites.{name}"))
              for name, body in sites_raw.items()}
     if not str(values["db"]).startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ConfigError("collector.db: use sqlite:///path or postgresql://…")
@@ -162,11 +169,11 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
     where = f"sites.{name}"
     if not SITE_NAME.match(name):
         raise ConfigError(f"{where}: site names use a-z, 0-9, '_', '-' and '.'")
-    unknown(raw, {s.name for s in settings.SITE} | {"categories", "links", "text"}, where)
+    check_known_keys(raw, {s.name for s in settings.SITE} | {"categories", "links", "text"}, where)
     values = read(raw, settings.SITE, where)
     if "origins" not in raw:
         raise ConfigError(f"{where}.origins: required: the page origins that may send hits")
-    values["origins"] = tuple(origin(o, f"{where}.origins") for o in values["origins"])
+    values["origins"] = tuple(parse_origin(o, f"{where}.origins") for o in values["origins"])
     for key in ("policy_version", "consent_days", "lookback_days", "hourly_days",
                 "retention_days"):
         if values[key] < 1:
@@ -174,17 +181,17 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
     for key in ("min_count", "rate_limit"):
         if values[key] < 0:
             raise ConfigError(f"{where}.{key}: must be 0 or more")
-    values["currency"] = currency(values["currency"], f"{where}.currency")
+    values["currency"] = parse_currency(values["currency"], f"{where}.currency")
     categories = parse_categories(raw.get("categories"), where)
     values["categories"] = categories
     values["events"] = parse_events(values["events"], categories, where)
-    values["exempt_events"] = names(values["exempt_events"], f"{where}.exempt_events",
+    values["exempt_events"] = parse_names(values["exempt_events"], f"{where}.exempt_events",
                                     known=values["events"])
     if "gpc_categories" not in raw:  # the default names ads, which a site may not have
         values["gpc_categories"] = [c for c in values["gpc_categories"] if c in categories]
-    values["gpc_categories"] = names(values["gpc_categories"], f"{where}.gpc_categories",
+    values["gpc_categories"] = parse_names(values["gpc_categories"], f"{where}.gpc_categories",
                                      known=categories)
-    values["languages"] = tuple(languages(values["languages"], f"{where}.languages"))
+    values["languages"] = tuple(parse_languages(values["languages"], f"{where}.languages"))
     values["links"] = parse_links(raw.get("links", {}), values["origins"], where)
     values["text"] = parse_text(raw.get("text", {}), where)
     return Site(name=name, **values)
@@ -193,7 +200,7 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
 def parse_categories(raw: Any, where: str) -> dict[str, Category]:
     if raw is None:
         raw = {name: {} for name in texts.CATEGORIES}
-    raw = table(raw, f"{where}.categories")
+    raw = require_table(raw, f"{where}.categories")
     if not raw:
         raise ConfigError(f"{where}.categories: declare at least one category")
     categories = {}
@@ -224,7 +231,7 @@ def parse_categories(raw: Any, where: str) -> dict[str, Category]:
 def parse_events(raw: Any, categories: dict[str, Category], where: str) -> dict[str, str]:
     # A standard event whose category the site does not declare is off until mapped.
     events = {name: cat for name, cat in settings.STANDARD_EVENTS.items() if cat in categories}
-    for name, category in table(raw, f"{where}.events").items():
+    for name, category in require_table(raw, f"{where}.events").items():
         if not NAME.match(name):
             raise ConfigError(f"{where}.events.{name}: event names use a-z, 0-9 and '_', "
                               "up to 32 characters")
@@ -237,7 +244,7 @@ def parse_events(raw: Any, categories: dict[str, Category], where: str) -> dict[
 
 def parse_links(raw: Any, origins: tuple[Origin, ...], where: str) -> dict[str, Link]:
     links = {}
-    for link_id, body in table(raw, f"{where}.links").items():
+    for link_id, body in require_table(raw, f"{where}.links").items():
         key = f"{where}.links.{link_id}"
         if not LINK_ID.match(link_id):
             raise ConfigError(f"{key}: link ids use A-Z, a-z, 0-9, '_' and '-'")
@@ -253,7 +260,7 @@ def parse_links(raw: Any, origins: tuple[Origin, ...], where: str) -> dict[str, 
 
 def parse_text(raw: Any, where: str) -> dict[str, dict[str, str]]:
     result = {}
-    for lang, body in table(raw, f"{where}.text").items():
+    for lang, body in require_table(raw, f"{where}.text").items():
         key = f"{where}.text.{lang}"
         if not LANG.match(lang):
             raise ConfigError(f"{key}: use a language code such as en or de")
@@ -261,16 +268,16 @@ def parse_text(raw: Any, where: str) -> dict[str, dict[str, str]]:
     return result
 
 
-def read_table(raw: Any, table_: tuple[Setting, ...], where: str) -> dict[str, Any]:
-    """A nested table whose keys are all settings of table_, checked and defaulted."""
-    raw = table(raw, where)
-    unknown(raw, {s.name for s in table_}, where)
-    return read(raw, table_, where)
+def read_table(raw: Any, table: tuple[Setting, ...], where: str) -> dict[str, Any]:
+    """A nested table whose keys are all settings of table, checked and defaulted."""
+    raw = require_table(raw, where)
+    check_known_keys(raw, {s.name for s in table}, where)
+    return read(raw, table, where)
 
 
-def read(raw: dict[str, Any], table_: tuple[Setting, ...], where: str) -> dict[str, Any]:
+def read(raw: dict[str, Any], table: tuple[Setting, ...], where: str) -> dict[str, Any]:
     values = {}
-    for setting in table_:
+    for setting in table:
         value = raw.get(setting.name, setting.default)
         values[setting.name] = checked(value, setting, f"{where}.{setting.name}")
     return values
@@ -305,20 +312,20 @@ def checked(value: Any, setting: Setting, key: str) -> Any:
     return value
 
 
-def table(value: Any, key: str) -> dict[str, Any]:
+def require_table(value: Any, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{key}: must be a table, not {value!r}")
     return value
 
 
-def unknown(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+def check_known_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in raw:
         if key not in allowed:
             full = f"{where}.{key}" if where else key
             raise ConfigError(f"{full}: unknown setting (known: {', '.join(sorted(allowed))})")
 
 
-def origin(text: Any, key: str) -> Origin:
+def parse_origin(text: Any, key: str) -> Origin:
     if not isinstance(text, str):
         raise ConfigError(f"{key}: {text!r} is not a string")
     try:
@@ -327,20 +334,20 @@ def origin(text: Any, key: str) -> Origin:
         raise ConfigError(f"{key}: {exc}") from None
 
 
-def currency(code: str, key: str) -> str:
+def parse_currency(code: str, key: str) -> str:
     if code.upper() not in MINOR_UNITS:
         raise ConfigError(f"{key}: {code!r} is not an ISO 4217 currency code")
     return code.upper()
 
 
-def names(values: list[str], key: str, known: dict[str, Any]) -> frozenset[str]:
+def parse_names(values: list[str], key: str, known: dict[str, Any]) -> frozenset[str]:
     for value in values:
         if value not in known:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(known)}")
     return frozenset(values)
 
 
-def languages(values: list[str], key: str) -> list[str]:
+def parse_languages(values: list[str], key: str) -> list[str]:
     if not values:
         raise ConfigError(f"{key}: name at least one language")
     for value in values:
@@ -356,27 +363,3 @@ def per_language(value: str | dict[str, Any], key: str) -> dict[str, str]:
         if not LANG.match(lang) or not isinstance(text, str):
             raise ConfigError(f"{key}.{lang}: give a text per language code, e.g. en = \"…\"")
     return dict(value)
-
-
-def demo(db: str = "sqlite:///consentpixel.db", base_url: str = "http://127.0.0.1:8000") -> Config:
-    """The demo site: opt-in, analytics and ads, any loopback page, automation counted."""
-    raw: dict[str, Any] = {
-        "collector": {"db": db},
-        "sites": {"demo": {
-            "origins": [f"{o.scheme}://{o.host}:*" for o in LOOPBACK],
-            "mode": "opt-in",
-            "count_automation": True,
-            "exempt_events": [],
-            "events": {"newsletter": "ads"},
-            "categories": {
-                "analytics": {"cookies": ["_demo_stats*"]},
-                "ads": {"cookies": ["_demo_ads*"]},
-            },
-            "links": {
-                "spring-sale": {"url": f"{base_url}/demo/",
-                                "source": "newsletter", "medium": "email",
-                                "campaign": "spring-sale", "content": "hero"},
-            },
-        }},
-    }
-    return replace(parse(raw), demo=True)

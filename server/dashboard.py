@@ -8,29 +8,25 @@ every form that changes something carries a CSRF token.
 
 from __future__ import annotations
 
-import os
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.authentication import requires
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
-from . import auth, chart, reports
+from . import auth, chart, costs, reports
 from .buffer import OTHER
+from .collector import collector_of
 from .config import Site
-from .currencies import MINOR_UNITS
 from .store import Store, StoreError
-
-if TYPE_CHECKING:
-    from .app import Collector
+from .templating import templates
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -38,54 +34,10 @@ HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store",
            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "X-Frame-Options": "DENY"}
 LOGIN_COOKIE = "cpx_login"
-MAX_FAILURES = 20  # failed sign-ins per minute and process before answering 429
-clock = time.time  # what the sign-in limit counts minutes by; tests hold it still
+SIGN_IN = "dashboard-login"  # the route people without a session are sent to
 MAX_FORM = 16 * 1024
 RANGES = (7, 30, 90)
 MAX_DAYS = 400  # one bar a day must stay readable; the API and the CLI take longer ranges
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-
-templates = Jinja2Templates(directory=os.path.join(os.path.dirname(__file__), "templates"))
-
-
-# -- formatting, as template filters ---------------------------------------------------------
-
-
-def money(amount: Decimal | None, currency: str) -> str:
-    if amount is None:
-        return "—"
-    text = f"{amount:,.{MINOR_UNITS.get(currency, 2)}f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
-def amounts(values: Mapping[str, Decimal | None] | None) -> str:
-    """Money in each currency, e.g. "€49.90 · $12.00"; a dash when there is none."""
-    shown = [money(amount, cur) for cur, amount in (values or {}).items()
-             if amount is not None]
-    return " · ".join(shown) or "—"
-
-
-def percent(fraction: float | None) -> str:
-    return "—" if fraction is None else f"{fraction * 100:.1f} %"
-
-
-def multiple(values: Mapping[str, float | None]) -> str:
-    shown = [f"{roas:.2f}×" + ("" if len(values) == 1 else f" {cur}")
-             for cur, roas in values.items() if roas is not None]
-    return " · ".join(shown) or "—"
-
-
-def count(number: int) -> str:
-    return f"{number:,}"
-
-
-def shown_label(value: str) -> str:
-    return value or "—"
-
-
-templates.env.filters.update(money=money, amounts=amounts, percent=percent,
-                             multiple=multiple, count=count, label=shown_label)
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200
@@ -96,38 +48,7 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
     return response
 
 
-def collector_of(request: Request) -> Collector:
-    return request.app.state.collector  # type: ignore[no-any-return]
-
-
 # -- signing in and out ---------------------------------------------------------------------
-
-
-class Failures:
-    """Failed sign-ins this minute, so a guessed secret cannot be tried at speed."""
-
-    def __init__(self) -> None:
-        self.minute = 0
-        self.count = 0
-
-    def add(self, now: float) -> None:
-        self.refresh(now)
-        self.count += 1
-
-    def too_many(self, now: float) -> bool:
-        self.refresh(now)
-        return self.count >= MAX_FAILURES
-
-    def refresh(self, now: float) -> None:
-        if int(now) // 60 != self.minute:
-            self.minute, self.count = int(now) // 60, 0
-
-
-def failures_of(request: Request) -> Failures:
-    state = request.app.state
-    if not hasattr(state, "login_failures"):
-        state.login_failures = Failures()
-    return state.login_failures  # type: ignore[no-any-return]
 
 
 def login_token(secret: str, nonce: str) -> str:
@@ -139,43 +60,49 @@ def login_page(request: Request, error: str = "", status: int = 200) -> Response
     nonce = secrets.token_urlsafe(16)
     token = login_token(collector_of(request).admin_secret, nonce)
     response = page(request, "login.html", {"csrf": token, "error": error}, status)
-    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/dashboard",
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path=dashboard_path(request),
                         httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     return response
 
 
+def dashboard_path(request: Request) -> str:
+    """Where the sign-in form's cookie is sent back: the dashboard's pages only."""
+    return request.url_for("dashboard").path
+
+
 async def login(request: Request) -> Response:
+    # Starlette's requires() adds ?next=; signing in always leads to the dashboard's
+    # overview, so no URL from a link decides where an admin is sent.
     secret = collector_of(request).admin_secret
     if request.method == "GET":
-        if auth.is_admin(request, secret):
-            return RedirectResponse("/dashboard", 303)
+        if auth.signed_in(request):
+            return RedirectResponse(request.url_for("dashboard"), 303)
         return login_page(request)
-    failures = failures_of(request)
-    if failures.too_many(clock()):
+    failures = collector_of(request).sign_in_failures
+    if failures.too_many(auth.clock()):
         return login_page(request, "Too many failed sign-ins: wait a minute.", 429)
     form = await form_of(request)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not auth.same(form.get("csrf", ""), login_token(secret, nonce)):
         return login_page(request, "The form had expired: please sign in again.", 400)
     if not auth.same(form.get("secret", ""), secret):
-        failures.add(clock())
+        failures.add(auth.clock())
         return login_page(request, "That is not the admin secret.", 401)
-    response = RedirectResponse("/dashboard", 303)
+    response = RedirectResponse(request.url_for("dashboard"), 303)
     response.set_cookie(auth.COOKIE, auth.new_session(secret), max_age=auth.SESSION_SECONDS,
                         path="/", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
-    response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
+    response.delete_cookie(LOGIN_COOKIE, path=dashboard_path(request))
     return response
 
 
 async def logout(request: Request) -> Response:
     secret = collector_of(request).admin_secret
     form = await form_of(request)
-    if auth.is_admin(request, secret) and not auth.valid_csrf(request, secret,
-                                                                form.get("csrf", "")):
+    if auth.signed_in(request) and not auth.valid_csrf(request, secret, form.get("csrf", "")):
         return Response("The form had expired: go back and try again.", 400, headers=HEADERS)
-    response = RedirectResponse("/dashboard/login", 303)
+    response = RedirectResponse(request.url_for(SIGN_IN), 303)
     response.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
@@ -222,10 +149,8 @@ def filters_of(request: Request, params: Mapping[str, str]) -> Filters:
     return Filters(sites[name], period)
 
 
+@requires(auth.ADMIN, redirect=SIGN_IN)
 async def dashboard(request: Request) -> Response:
-    collector = collector_of(request)
-    if not auth.is_admin(request, collector.admin_secret):
-        return RedirectResponse("/dashboard/login", 303)
     error, status = "", 200
     try:
         filters = filters_of(request, request.query_params)
@@ -273,7 +198,7 @@ def view(store: Store, filters: Filters) -> dict[str, Any]:
         "pages": [row for row in pages.rows if row.pageviews or row.conversions][:10],
         "events": reports.breakdown(store, site, period, ["event"]),
         "consents": reports.consent_rates(store, site, period),
-        "costs": list(reversed(reports.costs(store, site, period)))[:10],
+        "costs": list(reversed(costs.recorded(store, site, period)))[:10],
         "suggestions": suggestions(site, campaigns.rows),
         "is_conversion": reports.is_conversion,
     }
@@ -286,7 +211,7 @@ def main_currency(total: reports.Funnel, site: Site) -> str:
     return max(sorted(total.value), key=lambda cur: total.value[cur])
 
 
-def points(report: reports.Report, period: reports.Period, grain: str, currency: str
+def points(report: reports.FunnelReport, period: reports.Period, grain: str, currency: str
            ) -> list[chart.Point]:
     """One point per day or hour of the period, zero where nothing was counted."""
     rows = {row.keys[grain]: row for row in report.rows}
@@ -315,10 +240,9 @@ def suggestions(site: Site, rows: list[reports.Funnel]) -> dict[str, list[str]]:
     return {name: sorted(value for value in values if value) for name, values in seen.items()}
 
 
+@requires(auth.ADMIN, redirect=SIGN_IN)
 async def record_cost(request: Request) -> Response:
     collector = collector_of(request)
-    if not auth.is_admin(request, collector.admin_secret):
-        return RedirectResponse("/dashboard/login", 303)
     form = await form_of(request)
     if not auth.valid_csrf(request, collector.admin_secret, form.get("csrf", "")):
         return Response("The form had expired: go back and try again.", 400, headers=HEADERS)
@@ -329,19 +253,20 @@ async def record_cost(request: Request) -> Response:
     fields = {name: form.get(name, "") for name in
               ("day", "source", "medium", "campaign", "amount", "currency")}
     try:
-        cost = reports.parse_cost(filters.site, {k: v for k, v in fields.items() if v})
-        await run_in_threadpool(reports.record_cost, collector.store, filters.site, cost)
+        cost = costs.parse_cost(filters.site, {k: v for k, v in fields.items() if v})
+        await run_in_threadpool(costs.record_cost, collector.store, filters.site, cost)
     except reports.InputError as exc:
         return await render(request, filters, {"cost_error": str(exc), "form": fields}, 400)
     except StoreError:
         return page(request, "unavailable.html", {}, 503)
-    return RedirectResponse("/dashboard?" + filters.query(recorded="1"), 303)
+    return RedirectResponse(f"{request.url_for('dashboard')}?{filters.query(recorded='1')}",
+                            303)
 
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/dashboard", dashboard),
-        Route("/dashboard/login", login, methods=["GET", "POST"]),
-        Route("/dashboard/logout", logout, methods=["POST"]),
-        Route("/dashboard/costs", record_cost, methods=["POST"]),
+        Route("/dashboard", dashboard, name="dashboard"),
+        Route("/dashboard/login", login, methods=["GET", "POST"], name=SIGN_IN),
+        Route("/dashboard/logout", logout, methods=["POST"], name="dashboard-logout"),
+        Route("/dashboard/costs", record_cost, methods=["POST"], name="dashboard-costs"),
     ]

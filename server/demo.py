@@ -1,4 +1,5 @@
-"""The demo shop the collector serves under /demo/ when it runs without a config.
+"""The demo: its site's config, and the shop the collector serves under /demo/ when it
+runs without a config.
 
 Three pages a real shop has (landing, product, thank-you), each with the one-line tag,
 served under a strict Content-Security-Policy to show the tag needs nothing inline.
@@ -7,14 +8,53 @@ served under a strict Content-Security-Policy to show the tag needs nothing inli
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from . import config as config_module
+from .config import LOOPBACK, Config
+from .templating import templates
+
+BASE_URL = "http://127.0.0.1:8000"  # where the demo shop is when the port is not known
 CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def config(db: str | None = None, base_url: str = BASE_URL) -> Config:
+    """The demo site: opt-in, analytics and ads, any loopback page, automation counted."""
+    raw: dict[str, Any] = {
+        "collector": {"db": db} if db else {},
+        "sites": {"demo": {
+            "origins": [f"{o.scheme}://{o.host}:*" for o in LOOPBACK],
+            "mode": "opt-in",
+            "count_automation": True,
+            "exempt_events": [],
+            "events": {"newsletter": "ads"},
+            "categories": {
+                "analytics": {"cookies": ["_demo_stats*"]},
+                "ads": {"cookies": ["_demo_ads*"]},
+            },
+            "links": {
+                "spring-sale": {"url": f"{base_url}/demo/",
+                                "source": "newsletter", "medium": "email",
+                                "campaign": "spring-sale", "content": "hero"},
+            },
+        }},
+    }
+    return replace(config_module.parse(raw), demo=True)
+
+
+def config_or_demo(path: str | None, db: str | None, base_url: str = BASE_URL) -> Config:
+    """What a command runs on: the config file given (db overriding its store), else the
+    demo site."""
+    if not path:
+        return config(db, base_url)
+    loaded = config_module.load(path)
+    return replace(loaded, db=db) if db else loaded
 
 
 @dataclass(frozen=True)
@@ -34,7 +74,6 @@ BY_SLUG = {product.slug: product for product in PRODUCTS}
 
 
 def render(request: Request, name: str, status: int = 200, **context: object) -> Response:
-    templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
         request, f"demo/{name}", {"products": PRODUCTS, **context}, status_code=status)
     response.headers["Content-Security-Policy"] = CSP

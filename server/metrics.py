@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
+from starlette.authentication import requires
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from . import auth
 from .buffer import Buffer
+from .collector import collector_of
 from .flusher import Flusher
 from .ingest import Ingest
 
@@ -22,11 +24,9 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 STATES = ("ok", "unreachable", "stalled")
 
 
+@requires(auth.ADMIN, status_code=401)  # answered by auth.unauthorized
 async def endpoint(request: Request) -> Response:
-    collector = request.app.state.collector
-    if not auth.is_admin(request, collector.admin_secret):
-        return PlainTextResponse("admin secret required\n", 401, headers={
-            "WWW-Authenticate": 'Bearer realm="consentpixel"', "Cache-Control": "no-store"})
+    collector = collector_of(request)
     text = render(collector.ingest, collector.buffer, collector.flusher)
     return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 

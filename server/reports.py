@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Self, Sequence, TypeVar
 
 from .buffer import OTHER
 from .config import Site
 from .currencies import MINOR_UNITS
-from .privacy import clean_label
 from .store import Store
 
 BREAKDOWNS = ("event", "day", "hour", "path", "source", "medium", "campaign", "content",
@@ -41,8 +39,6 @@ COST_GROUPS = ("day", "source", "medium", "campaign")  # what a recorded cost is
 NOT_CONVERSIONS = frozenset({"pageview", "impression", "click", "add_to_cart",
                              "begin_checkout"})
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-MAX_COST = Decimal(1_000_000_000)
-AMOUNT = re.compile(r"^\d{1,12}(?:\.(\d{1,6}))?$", re.A)
 
 
 class InputError(ValueError):
@@ -162,12 +158,57 @@ def fold(keys: dict[str, Any], by: Sequence[str], rare: set[tuple[Any, ...]]
     return {**keys, **{d: OTHER for d in dims}}
 
 
+class Row(Protocol):
+    """A report row: its labels per group, the hits it weighs, and how two add up."""
+
+    keys: dict[str, Any]
+    hits: int
+
+    def merge(self, other: Self) -> None: ...
+
+
+R = TypeVar("R", bound=Row)
+
+
+def merge_small_cells(rows: Iterable[R], by: Sequence[str], min_count: int) -> list[R]:
+    """Rows whose labels count fewer than min_count hits over the period fold into one
+    "(other)" row per remaining key (day, event, …), so totals stay exact."""
+    given = list(rows)
+    rare = rare_combinations(((row.keys, row.hits) for row in given), by, min_count)
+    merged: dict[tuple[Any, ...], R] = {}
+    for row in given:
+        row.keys = fold(row.keys, by, rare)
+        known = merged.setdefault(tuple(row.keys.values()), row)
+        if known is not row:
+            known.merge(row)
+    return list(merged.values())
+
+
 def order(keys: Mapping[str, Any]) -> tuple[tuple[bool, Any], ...]:
     """Sort keys with the "(other)" row after the labelled ones."""
     return tuple((value == OTHER, value) for value in keys.values())
 
 
 # -- event rows: what `consentpixel report` prints ---------------------------------------
+
+
+@dataclass
+class EventCount:
+    """One event in one currency, per group: a row of `consentpixel report`."""
+
+    keys: dict[str, Any]  # the groups' labels, then the event and the currency
+    hits: int = 0
+    value: int = 0  # minor units
+
+    def merge(self, other: EventCount) -> None:
+        self.hits += other.hits
+        self.value += other.value
+
+    def as_dict(self) -> dict[str, Any]:
+        currency = self.keys["currency"]
+        labels = {key: value for key, value in self.keys.items() if key != "currency"}
+        return {**labels, "count": self.hits, "value": major(self.value, currency),
+                "currency": currency}
 
 
 def breakdown(store: Store, site: Site, period: Period, by: Sequence[str]
@@ -179,20 +220,12 @@ def breakdown(store: Store, site: Site, period: Period, by: Sequence[str]
     for *keys, event, currency, count, value in store.totals(site.name, period.start,
                                                               period.end, groups):
         labels = {group: label(group, key) for group, key in zip(groups, keys)}
-        cells.append((labels, event, currency, int(count), int(value)))
-    rare = rare_combinations(((c[0], c[3]) for c in cells), groups, site.min_count)
-    merged: dict[tuple[Any, ...], list[Any]] = {}
-    for labels, event, currency, count, value in cells:
-        labels = fold(labels, groups, rare)
-        entry = merged.setdefault((*labels.values(), event, currency), [labels, 0, 0])
-        entry[1] += count
-        entry[2] += value
-    rows = []
-    for (*_, event, currency), (labels, count, value) in sorted(
-            merged.items(), key=lambda item: (order(item[1][0]), item[0][-2:])):
-        rows.append({**labels, "event": event, "count": count,
-                     "value": major(value, currency), "currency": currency})
-    return rows
+        cells.append(EventCount({**labels, "event": event, "currency": currency}, int(count),
+                                int(value)))
+    rows = merge_small_cells(cells, groups, site.min_count)
+    rows.sort(key=lambda row: (order({group: row.keys[group] for group in groups}),
+                               row.keys["event"], row.keys["currency"]))
+    return [row.as_dict() for row in rows]
 
 
 # -- the funnel ---------------------------------------------------------------------------
@@ -283,7 +316,10 @@ def rounded(number: float | None) -> float | None:
 
 
 @dataclass
-class Report:
+class FunnelReport:
+    """The funnel per group over a period, with its totals: what the API, the dashboard and
+    `report --funnel` show."""
+
     site: str
     period: Period
     by: tuple[str, ...]
@@ -306,7 +342,8 @@ class Report:
                 "totals": self.total.as_dict(), "rows": [row.as_dict() for row in self.rows]}
 
 
-def funnel(store: Store, site: Site, period: Period, by: Sequence[str] = ()) -> Report:
+def funnel(store: Store, site: Site, period: Period, by: Sequence[str] = ()
+           ) -> FunnelReport:
     """Impressions → clicks → conversions → value, and cost, per group; small cells merged."""
     by = checked_by(by)
     groups = [group for group in by if group != "event"]
@@ -320,18 +357,9 @@ def funnel(store: Store, site: Site, period: Period, by: Sequence[str] = ()) -> 
         row.count(event, currency, int(count), int(value))
         total.count(event, currency, int(count), int(value))
     add_costs(store, site, period, by, rows, total)
-    rare = rare_combinations(((row.keys, row.hits) for row in rows.values()), by,
-                             site.min_count)
-    merged: dict[tuple[Any, ...], Funnel] = {}
-    for row in rows.values():
-        row = replace(row, keys=fold(row.keys, by, rare))
-        known = merged.get(tuple(row.keys.values()))
-        if known is None:
-            merged[tuple(row.keys.values())] = row
-        else:
-            known.merge(row)
-    return Report(site.name, period, by, total, sorted(merged.values(),
-                                                       key=lambda row: sort_key(row, by)))
+    merged = merge_small_cells(rows.values(), by, site.min_count)
+    return FunnelReport(site.name, period, by, total,
+                        sorted(merged, key=lambda row: sort_key(row, by)))
 
 
 def add_costs(store: Store, site: Site, period: Period, by: Sequence[str],
@@ -396,105 +424,6 @@ def consent_rates(store: Store, site: Site, period: Period, by_day: bool = False
         tallies.setdefault(key, Counter())[choice] += int(count)
     return [Consent(category, counts["granted"], counts["refused"], day)
             for (day, category), counts in tallies.items()]
-
-
-# -- costs ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cost:
-    day: date
-    source: str
-    medium: str
-    campaign: str
-    currency: str
-    amount: Decimal
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"day": self.day.isoformat(), "source": self.source, "medium": self.medium,
-                "campaign": self.campaign, "currency": self.currency, "amount": self.amount}
-
-
-COST_FIELDS = ("day", "link", "source", "medium", "campaign", "amount", "currency")
-
-
-def parse_cost(site: Site, fields: Mapping[str, Any]) -> Cost:
-    """Spend for one campaign and day, from the CLI, the API or the dashboard's form."""
-    for name in fields:
-        if name not in COST_FIELDS:
-            raise InputError(f"{name}: unknown field (known: {', '.join(COST_FIELDS)})")
-    day = parse_day(text_field(fields, "day"), "day")
-    source, medium, campaign = campaign_labels(site, fields)
-    currency = (text_field(fields, "currency", required=False) or site.currency).upper()
-    if currency not in MINOR_UNITS:
-        raise InputError(f"currency: {currency!r} is not an ISO 4217 currency code")
-    spend = parse_amount(fields.get("amount"), currency)
-    return Cost(day, source, medium, campaign, currency, spend)
-
-
-def text_field(fields: Mapping[str, Any], name: str, required: bool = True) -> str:
-    value = fields.get(name)
-    if value is None or value == "":
-        if required:
-            raise InputError(f"{name}: required")
-        return ""
-    if not isinstance(value, str):
-        raise InputError(f"{name}: must be a string, not {value!r}")
-    return value.strip()
-
-
-def campaign_labels(site: Site, fields: Mapping[str, Any]) -> tuple[str, str, str]:
-    """source, medium, campaign: named, or taken from one of the site's click links.
-
-    Labels are cleaned like the ones visitors bring, so spend meets its clicks and
-    conversions in the same rows.
-    """
-    link_id = text_field(fields, "link", required=False)
-    if link_id:
-        if any(fields.get(name) for name in ("source", "medium", "campaign")):
-            raise InputError("link: give a link or source, medium and campaign, not both")
-        link = site.links.get(link_id)
-        if link is None:
-            raise InputError(f"link: {link_id!r} is not a link of site {site.name!r}")
-        return clean_label(link.source), clean_label(link.medium), clean_label(link.campaign)
-    labels = []
-    for name in ("source", "medium", "campaign"):
-        cleaned = clean_label(text_field(fields, name, required=False))
-        if not cleaned:
-            raise InputError(f"{name}: required (or give one of the site's links)")
-        labels.append(cleaned)
-    return labels[0], labels[1], labels[2]
-
-
-def parse_amount(raw: Any, currency: str) -> Decimal:
-    if isinstance(raw, bool) or raw is None or raw == "":
-        raise InputError("amount: required, e.g. 120.50")
-    text = str(raw).strip() if isinstance(raw, (str, int, float, Decimal)) else ""
-    match = AMOUNT.match(text)
-    if not match:
-        raise InputError(f"amount: {raw!r} is not an amount like 120.50")
-    digits = MINOR_UNITS[currency]
-    if len((match.group(1) or "").rstrip("0")) > digits:
-        raise InputError(f"amount: {currency} has {digits} decimal places, not more")
-    value = Decimal(text)
-    if value > MAX_COST:
-        raise InputError(f"amount: more than {MAX_COST:,} is not a day's spend")
-    return value
-
-
-def record_cost(store: Store, site: Site, cost: Cost) -> None:
-    """Set a campaign's spend for a day; recording it again replaces it."""
-    minor = int(cost.amount.scaleb(MINOR_UNITS[cost.currency]))
-    start = Period.days(cost.day, cost.day).start
-    store.add_cost(site.name, start, cost.source, cost.medium, cost.campaign, cost.currency,
-                   minor)
-
-
-def costs(store: Store, site: Site, period: Period) -> list[Cost]:
-    return [Cost(datetime.fromtimestamp(day, timezone.utc).date(), source, medium, campaign,
-                 currency, major(int(amount), currency))
-            for day, source, medium, campaign, currency, amount
-            in store.cost_totals(site.name, period.start, period.end)]
 
 
 # -- CSV -------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def minify_css(text: str) -> str:
     return text.replace(";}", "}").strip()
 
 
-class Tag:
+class TagFiles:
     """The three tag files, built once when the collector starts."""
 
     def __init__(self) -> None:

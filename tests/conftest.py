@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from consentpixel import config as config_module
+from consentpixel import demo
 from consentpixel.app import create_app
 from consentpixel.config import Config
 from consentpixel.store import Store, open_store
@@ -32,7 +32,7 @@ DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 @pytest.fixture
 def demo_config(tmp_path: Path) -> Config:
-    return config_module.demo(f"sqlite:///{tmp_path / 'store.db'}")
+    return demo.config(f"sqlite:///{tmp_path / 'store.db'}")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from consentpixel import config, tag
+from consentpixel import demo, tag
 from consentpixel.audit import checks, pii, report, trackers
 from consentpixel.audit.browser import load_error, plan
 from consentpixel.audit.model import (Banner, Check, Cookie, Held, PageAudit, Report, Request,
@@ -169,7 +169,7 @@ def test_trackers_file_mistakes_are_named(tmp_path: Path, text: str, message: st
 
 COLLECTOR = "http://127.0.0.1:8000/"
 PAGE = "http://localhost:9000/shop.html"
-SETTINGS = Settings.from_script(tag.site_script(config.demo().sites["demo"]).body.decode())
+SETTINGS = Settings.from_script(tag.site_script(demo.config().sites["demo"]).body.decode())
 assert SETTINGS is not None
 CLASSIFIER = Classifier(PAGE, COLLECTOR, trackers.BUILTIN, SETTINGS)
 

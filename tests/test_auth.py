@@ -1,8 +1,14 @@
-"""Admin sessions and tokens."""
+"""Admin sessions and tokens, and the authentication backend that checks them once."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.testclient import TestClient
 
 from consentpixel import auth
 
@@ -39,3 +45,54 @@ def test_csrf_tokens_follow_the_session() -> None:
     assert auth.valid_csrf(one, "s3cret", token)
     assert not auth.valid_csrf(two, "s3cret", token)
     assert not auth.valid_csrf(one, "s3cret", "")
+
+
+# headers, session cookie -> admitted?
+CREDENTIALS = [
+    ({"Authorization": "Bearer s3cret"}, "", True),
+    ({"Authorization": "bearer  s3cret "}, "", True),
+    ({}, "session", True),
+    ({"Authorization": "Bearer wrong"}, "session", False),  # a wrong token is never rescued
+    ({"Authorization": "Bearer wrong"}, "", False),
+    ({"Authorization": "Basic s3cret"}, "", False),
+    ({}, "9999999999.forged", False),
+    ({}, "", False),
+]
+
+
+@pytest.mark.parametrize("headers, cookie, admitted", CREDENTIALS)
+def test_the_backend_gives_the_admin_scope_for_the_secret_only(
+        headers: dict[str, str], cookie: str, admitted: bool) -> None:
+    session = auth.new_session("s3cret") if cookie == "session" else cookie
+    found = asyncio.run(auth.AdminBackend("s3cret").authenticate(request(headers, session)))
+    if admitted:
+        assert found is not None
+        credentials, user = found
+        assert credentials.scopes == [auth.ADMIN] and user.is_authenticated
+    else:
+        assert found is None
+
+
+def test_machines_without_the_secret_are_told_how_to_send_it() -> None:
+    response = auth.unauthorized(request(), HTTPException(401))
+    assert (response.status_code, response.body) == (401, b"admin secret required\n")
+    assert response.headers["www-authenticate"] == 'Bearer realm="consentpixel"'
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_pixels_are_answered_without_the_admin_check(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[str] = []
+    real = auth.AdminBackend.authenticate
+
+    async def counting(backend: auth.AdminBackend, conn: HTTPConnection) -> Any:
+        checked.append(conn.url.path)
+        return await real(backend, conn)
+
+    monkeypatch.setattr(auth.AdminBackend, "authenticate", counting)
+    for path in ("/p.gif?s=demo", "/i.gif?s=demo", "/c.gif?s=demo"):
+        assert client.get(path).status_code == 200
+    assert checked == []
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/healthz").status_code == 200
+    assert checked == ["/metrics", "/healthz"]

@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -113,53 +111,6 @@ def test_a_bad_config_is_one_line(tmp_path: Path) -> None:
 def test_help_and_version() -> None:
     assert "serve" in run("--help").stdout
     assert run("--version").stdout.startswith("consentpixel ")
-
-
-def start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
-    db = f"sqlite:///{tmp_path / 'served.db'}"
-    process = subprocess.Popen([sys.executable, "-m", "consentpixel", "serve", "--port", "0",
-                                "--db", db, *extra], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert "collecting on" in first, first + process.stdout.read()
-    return process, first.split("collecting on ")[1].strip(), db
-
-
-def finish(process: subprocess.Popen[str]) -> int:
-    try:
-        return process.wait(timeout=20)
-    finally:
-        if process.stdout:
-            process.stdout.close()
-
-
-def test_sigterm_writes_every_answered_hit(tmp_path: Path) -> None:
-    process, url, db = start(tmp_path)
-    answered = 0
-    request = urllib.request.Request(f"{url}/p.gif?s=demo&e=pageview&p=%2Fload&a=analytics",
-                                     headers={"Referer": url + "/"})
-    for _ in range(300):
-        with urllib.request.urlopen(request) as response:
-            assert response.status == 200
-            answered += 1
-    process.send_signal(signal.SIGTERM)
-    # uvicorn shuts down gracefully, then re-raises the signal for the supervisor's sake.
-    assert finish(process) in (0, -signal.SIGTERM)
-    store = open_store(db)
-    assert store.totals("demo", 0, 2**40, []) == [("pageview", "", answered, 0)]
-    store.close()
-
-
-def test_serve_refuses_a_busy_port(tmp_path: Path) -> None:
-    process, url, _ = start(tmp_path)
-    try:
-        done = run("serve", "--port", url.rsplit(":", 1)[1], "--db",
-                   f"sqlite:///{tmp_path / 'other.db'}")
-        assert done.returncode == 2 and "cannot listen on" in done.stderr
-    finally:
-        process.terminate()
-        finish(process)
 
 
 def test_python_dash_m_and_the_script_are_the_same_command() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from consentpixel import config as config_module
+from consentpixel import settings
 from consentpixel.cli import starter
-from consentpixel.config import ConfigError, load, parse
+from consentpixel.config import Config, ConfigError, Site, load, parse
 
 MINIMAL = '[sites.shop]\norigins = ["https://shop.example"]\n'
 
@@ -29,6 +29,35 @@ def test_a_minimal_site_gets_the_defaults(tmp_path: Path) -> None:
     assert site.events["pageview"] == "analytics" and site.events["purchase"] == "ads"
     assert site.categories["ads"].label["de"] == "Werbung"
     assert site.gpc_categories == {"ads"}
+
+
+@pytest.mark.parametrize("setting", settings.COLLECTOR, ids=lambda s: s.name)
+def test_the_collectors_defaults_are_the_settings_tables(setting: settings.Setting) -> None:
+    assert getattr(Config(sites={}), setting.name) == setting.default
+
+
+# The site's settings as the dataclass holds them: sets and tuples where the table has lists.
+SITE_FIELDS = [setting for setting in settings.SITE if setting.name not in ("origins", "events")]
+
+
+@pytest.mark.parametrize("setting", SITE_FIELDS, ids=lambda s: s.name)
+def test_the_sites_defaults_are_the_settings_tables(setting: settings.Setting) -> None:
+    value = getattr(Site(name="shop", origins=()), setting.name)
+    if isinstance(setting.default, list):
+        assert isinstance(value, (tuple, frozenset)) and value == type(value)(setting.default)
+    else:
+        assert value == setting.default
+
+
+def test_a_default_is_written_once_in_the_package() -> None:
+    server = Path(settings.__file__).parent
+    found = [path.name for path in sorted(server.rglob("*.py"))
+             if "sqlite:///consentpixel.db" in path.read_text()]
+    assert found == ["settings.py"]
+
+
+def test_a_sites_default_events_are_the_standard_ones() -> None:
+    assert Site(name="shop", origins=()).events == settings.STANDARD_EVENTS
 
 
 def test_the_starter_file_loads() -> None:
@@ -92,14 +121,3 @@ def test_errors_name_the_key_and_the_problem(tmp_path: Path, text: str, message:
 def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="consentpixel init"):
         load(tmp_path / "absent.toml")
-
-
-def test_the_demo_accepts_any_loopback_page_and_counts_automation() -> None:
-    config = config_module.demo()
-    site = config.sites["demo"]
-    assert config.demo and site.count_automation and site.mode == "opt-in"
-    for origin in ("http://localhost:5173", "http://127.0.0.1:8000", "http://[::1]:3000",
-                   "https://localhost"):
-        assert site.allows_origin(origin), origin
-    assert not site.allows_origin("http://192.168.1.2:8000")
-    assert site.events["pageview"] == "analytics" and site.events["purchase"] == "ads"

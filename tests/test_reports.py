@@ -1,4 +1,4 @@
-"""The query layer: funnel math, small-cell merging, costs, consent rates, CSV."""
+"""The query layer: funnel math, small-cell merging, costs joined, consent rates, CSV."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from consentpixel import config as config_module, reports
+from consentpixel import costs, demo, reports
 from consentpixel.buffer import OTHER, Batch, ConsentKey
 from consentpixel.config import Site
 from consentpixel.reports import Funnel, InputError, Period
@@ -28,7 +28,7 @@ MARCH = Period.days(date(2026, 3, 1), date(2026, 3, 31))
 
 
 def demo_site(**changes: Any) -> Site:
-    return replace(config_module.demo().sites["demo"], **changes)
+    return replace(demo.config().sites["demo"], **changes)
 
 
 SITE = demo_site()
@@ -77,7 +77,7 @@ def test_cpa_keeps_each_currencys_decimals() -> None:
 def test_several_currencies_are_never_mixed(store: Store) -> None:
     seed(store, {cell("purchase", "spring", currency="EUR"): (2, 10000),
                  cell("purchase", "spring", currency="USD"): (1, 3000)})
-    reports.record_cost(store, SITE, reports.parse_cost(SITE, {
+    costs.record_cost(store, SITE, costs.parse_cost(SITE, {
         "day": "2026-03-01", "source": "newsletter", "medium": "email", "campaign": "spring",
         "amount": "25"}))
     total = reports.funnel(store, SITE, MARCH).total
@@ -169,6 +169,28 @@ def test_event_rows_merge_small_cells_too(store: Store) -> None:
          "currency": "EUR"}]
 
 
+def test_one_merge_for_event_rows_and_funnel_rows() -> None:
+    def event(campaign: str, name: str, hits: int, value: int = 0) -> reports.EventCount:
+        return reports.EventCount({"campaign": campaign, "event": name,
+                                   "currency": "EUR" if value else ""}, hits, value)
+
+    merged = reports.merge_small_cells(
+        [event("big", "purchase", 5, 500), event("rare-a", "purchase", 1, 100),
+         event("rare-b", "purchase", 1, 200), event("rare-b", "signup", 1)], ["campaign"], 3)
+    assert [(row.keys, row.hits, row.value) for row in merged] == [
+        ({"campaign": "big", "event": "purchase", "currency": "EUR"}, 5, 500),
+        ({"campaign": OTHER, "event": "purchase", "currency": "EUR"}, 2, 300),
+        ({"campaign": OTHER, "event": "signup", "currency": ""}, 1, 0)]
+    funnels = reports.merge_small_cells(
+        [Funnel({"day": "2026-03-01", "campaign": "big"}, clicks=4, hits=4),
+         Funnel({"day": "2026-03-01", "campaign": "rare"}, clicks=1, hits=1),
+         Funnel({"day": "2026-03-02", "campaign": "rare"}, clicks=1, hits=1),
+         Funnel({"day": "2026-03-02", "campaign": "also-rare"}, clicks=1, hits=1)],
+        ["day", "campaign"], 3)
+    assert [(row.keys["day"], row.keys["campaign"], row.clicks) for row in funnels] == [
+        ("2026-03-01", "big", 4), ("2026-03-01", OTHER, 1), ("2026-03-02", OTHER, 2)]
+
+
 CELLS = st.dictionaries(
     st.builds(lambda event, campaign, path, day, currency: cell(
                   event, campaign, path=path, period=T0 + day * DAY,
@@ -210,7 +232,7 @@ def test_merging_keeps_totals_exact(cells: dict[Any, tuple[int, int]], min_count
         assert OTHER in key or hits >= min_count, f"{key} shown with {hits} hits"
 
 
-# -- costs ---------------------------------------------------------------------------
+# -- costs joined to the funnel ---------------------------------------------------------
 
 
 @pytest.fixture
@@ -219,20 +241,12 @@ def spent(store: Store) -> Iterator[Store]:
                  cell("purchase", "spring", period=T0 + DAY, currency="EUR"): (4, 20000),
                  cell("pageview", path="/beans"): (5, 0)})
     for day, amount in (("2026-03-01", "30"), ("2026-03-02", "20"), ("2026-03-02", "10")):
-        reports.record_cost(store, SITE, reports.parse_cost(SITE, {
+        costs.record_cost(store, SITE, costs.parse_cost(SITE, {
             "day": day, "link": "spring-sale", "amount": amount}))
-    reports.record_cost(store, SITE, reports.parse_cost(SITE, {
+    costs.record_cost(store, SITE, costs.parse_cost(SITE, {
         "day": "2026-03-01", "source": "newsletter", "medium": "email", "campaign": "spring",
         "amount": "40"}))
     yield store
-
-
-def test_a_second_record_for_a_day_replaces_the_first(spent: Store) -> None:
-    assert [(c.day.isoformat(), c.campaign, c.amount) for c in
-            reports.costs(spent, SITE, MARCH)] == [
-        ("2026-03-01", "spring", Decimal("40.00")),
-        ("2026-03-01", "spring-sale", Decimal("30.00")),
-        ("2026-03-02", "spring-sale", Decimal("10.00"))]
 
 
 def test_cost_joins_rows_by_campaign_and_day(spent: Store) -> None:
@@ -255,46 +269,6 @@ def test_cost_is_not_attributed_to_paths(spent: Store) -> None:
     assert all(row.cost is None for row in report.rows)
     assert report.total.money(report.total.cost) == {"EUR": Decimal("80.00")}
     assert report.as_dict()["rows"][0]["cost"] is None
-
-
-# fields -> the error, or None when the cost is recorded
-COST_INPUT = [
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "12.5"}, None),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": 12}, None),
-    ({"day": "2026-03-01", "source": "Google", "medium": "CPC", "campaign": "Brand",
-      "amount": "1", "currency": "jpy"}, None),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "12.345"},
-     "amount: EUR has 2 decimal places, not more"),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "-5"}, "amount: '-5' is not"),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": True}, "amount: required"),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "1e9"}, "amount: '1e9' is not"),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "2000000000"},
-     "amount: more than 1,000,000,000"),
-    ({"day": "2026-03-01", "link": "spring-sale"}, "amount: required"),
-    ({"day": "yesterday", "link": "spring-sale", "amount": "1"}, "day: 'yesterday' is not"),
-    ({"day": "1999-12-31", "link": "spring-sale", "amount": "1"}, "day: 1999-12-31 is outside"),
-    ({"link": "spring-sale", "amount": "1"}, "day: required"),
-    ({"day": "2026-03-01", "link": "nope", "amount": "1"}, "link: 'nope' is not a link"),
-    ({"day": "2026-03-01", "link": "spring-sale", "campaign": "x", "amount": "1"},
-     "link: give a link or source"),
-    ({"day": "2026-03-01", "source": "g", "medium": "cpc", "amount": "1"}, "campaign: required"),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "1", "currency": "ZZZ"},
-     "currency: 'ZZZ' is not"),
-    ({"day": "2026-03-01", "link": "spring-sale", "amount": "1", "note": "x"},
-     "note: unknown field"),
-    ({"day": 20260301, "link": "spring-sale", "amount": "1"}, "day: must be a string"),
-]
-
-
-@pytest.mark.parametrize("fields, error", COST_INPUT)
-def test_cost_input(fields: dict[str, Any], error: str | None) -> None:
-    if error is None:
-        cost = reports.parse_cost(SITE, fields)
-        assert cost.amount == Decimal(str(fields["amount"]))
-        assert cost.campaign == cost.campaign.lower()  # cleaned like the visitors' labels
-    else:
-        with pytest.raises(InputError, match=error.replace("(", r"\(")):
-            reports.parse_cost(SITE, fields)
 
 
 # -- periods, groups, consent, CSV -----------------------------------------------------

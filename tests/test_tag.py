@@ -7,28 +7,28 @@ import re
 
 import pytest
 
-from consentpixel import config as config_module
-from consentpixel.tag import Tag, site_settings, source
+from consentpixel import demo
+from consentpixel.tag import TagFiles, site_settings, source
 
 CORE_BUDGET = 2000
 FIRST_VISIT_BUDGET = 5000
 
 
 @pytest.fixture(scope="module")
-def tag() -> Tag:
-    return Tag()
+def tag() -> TagFiles:
+    return TagFiles()
 
 
 def size(body: bytes) -> int:
     return len(gzip.compress(body, 9))
 
 
-def test_the_core_fits_its_budget(tag: Tag) -> None:
+def test_the_core_fits_its_budget(tag: TagFiles) -> None:
     assert size(tag.files["t.js"].body) <= CORE_BUDGET
     assert tag.files["t.js"].gzipped == gzip.compress(tag.files["t.js"].body, 9, mtime=0)
 
 
-def test_a_first_visit_fits_its_budget(tag: Tag) -> None:
+def test_a_first_visit_fits_its_budget(tag: TagFiles) -> None:
     total = sum(size(tag.files[name].body) for name in ("t.js", "b.js", "b.css"))
     assert total <= FIRST_VISIT_BUDGET
 
@@ -47,7 +47,7 @@ def test_the_core_defines_only_its_api_name() -> None:
 
 
 def test_site_settings_carry_no_secrets_and_the_rules() -> None:
-    config = config_module.demo()
+    config = demo.config()
     settings = site_settings(config.sites["demo"])
     assert settings["s"] == "demo" and settings["c"] == ["analytics", "ads"]
     assert [rule[0] for rule in settings["r"]][:2] == [":email", ":ip"]

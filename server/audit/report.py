@@ -6,8 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from ..templating import environment
 from .model import DECISION, IMPRESSION, PIXEL, TRACKER, Check, PageAudit, Report, Scenario
 
 FIRED = (PIXEL, DECISION, IMPRESSION, TRACKER)
@@ -86,8 +85,6 @@ def write_json(report: Report, path: Path) -> None:
 
 
 def html(report: Report) -> str:
-    environment = Environment(loader=PackageLoader("consentpixel", "templates"),
-                              autoescape=select_autoescape(default=True))
     template = environment.get_template("audit/report.html")
     return template.render(report=report, fired=FIRED)
 
