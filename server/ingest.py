@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from . import privacy, useragent
 from .attribution import labels
 from .buffer import Buffer, Cell, ConsentKey
+from .cache import BoundedCache
 from .config import Config, Site
 from .currencies import MINOR_UNITS
 
@@ -30,6 +31,11 @@ MAX_FIELDS = 32
 MAX_VALUE = Decimal(10_000_000)
 VALUE = re.compile(r"^\d{1,12}(?:\.\d{1,6})?$", re.A)
 EVENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+# Longer keys than these are judged every time, never remembered: real User-Agents
+# are under 300 characters, origins ("scheme://host:port") shorter still.
+MAX_AGENT = 512
+MAX_ORIGIN = 300
 
 REASONS = ("malformed", "site", "origin", "automation", "rate_limit", "event", "consent",
            "gpc", "value", "currency", "buffer_full", "method", "error")
@@ -126,7 +132,7 @@ class Verdicts:
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self.secret = secrets.token_bytes(16)
-        self.known: dict[bytes, tuple[int, Site, Cell, int]] = {}
+        self.known: BoundedCache[bytes, tuple[int, Site, Cell, int]] = BoundedCache(size, 16)
 
     def key(self, query: bytes, referer: str, device: tuple[str, bool], gpc: bool) -> bytes:
         counter = query.rfind(b"&z=")
@@ -144,9 +150,7 @@ class Verdicts:
         return known[1], known[2], known[3]
 
     def remember(self, key: bytes, site: Site, cell: Cell, value: int) -> None:
-        if len(self.known) >= self.size:
-            self.known.clear()
-        self.known[key] = (cell.period, site, cell, value)
+        self.known.remember(key, (cell.period, site, cell, value))
 
 
 class Ingest:
@@ -159,9 +163,11 @@ class Ingest:
         self.decisions = 0
         self.dropped: Counter[str] = Counter({reason: 0 for reason in REASONS})
         self.limiter = RateLimiter()
-        self.devices: dict[str, tuple[str, bool]] = {}
+        # Remembered per User-Agent: what it says about the device and about automation.
+        self.devices: BoundedCache[str, tuple[str, bool]] = BoundedCache(4096, MAX_AGENT)
         self.verdicts = Verdicts()
-        self.origins: dict[tuple[str, str], bool] = {}  # (site, origin) -> allowed
+        # (site, origin) -> allowed; an origin is not personal, and pages send few.
+        self.origins: BoundedCache[tuple[str, str], bool] = BoundedCache(4096, MAX_ORIGIN)
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
@@ -248,15 +254,11 @@ class Ingest:
             raise Drop("rate_limit")
 
     def allows_origin(self, site: Site, origin: str) -> bool:
-        """Site.allows_origin, remembered: an origin is not personal, and pages send few."""
+        """Site.allows_origin, remembered."""
         key = (site.name, origin)
         allowed = self.origins.get(key)
         if allowed is None:
-            allowed = site.allows_origin(origin)
-            if len(origin) <= 300:
-                if len(self.origins) >= 4096:
-                    self.origins.clear()
-                self.origins[key] = allowed
+            allowed = self.origins.remember(key, site.allows_origin(origin))
         return allowed
 
     def consented(self, site: Site, event: str, category: str, granted: str | None) -> bool:
@@ -278,9 +280,8 @@ class Ingest:
     def device(self, agent: str) -> tuple[str, bool]:
         known = self.devices.get(agent)
         if known is None:
-            if len(self.devices) > 4096:
-                self.devices.clear()
-            known = self.devices[agent] = (useragent.device(agent), useragent.automated(agent))
+            known = self.devices.remember(agent, (useragent.device(agent),
+                                                  useragent.automated(agent)))
         return known
 
     def digest(self, site: str, order: str) -> str:
