@@ -222,8 +222,9 @@ class Ingest:
         currency, value = self.value(site, params)
         device = self.device(agent)[0]
         source, medium, campaign, content = labels(params)
-        cell = Cell(site.name, hour(now), event, privacy.clean_path(params.get("p")),
-                    source, medium, campaign, content, device, currency)
+        cell = Cell(site=site.name, period=hour(now), event=event,
+                    path=privacy.clean_path(params.get("p")), source=source, medium=medium,
+                    campaign=campaign, content=content, device=device, currency=currency)
         return site, cell, value
 
     def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
@@ -304,8 +305,9 @@ class Ingest:
         source, medium, campaign, content = labels(params)
         if not campaign:
             raise Drop("malformed")
-        cell = Cell(site.name, hour(now), "impression", "", source, medium, campaign, content,
-                    self.device(agent)[0], "")
+        cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
+                    medium=medium, campaign=campaign, content=content,
+                    device=self.device(agent)[0])
         if not self.buffer.add(cell):
             raise Drop("buffer_full")
         self.accepted += 1

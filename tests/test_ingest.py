@@ -34,8 +34,8 @@ def cells(ingest: Ingest) -> dict[Cell, list[int]]:
 def test_a_page_view_becomes_a_cell(ingest: Ingest) -> None:
     ingest.hit(hit(p="/products/beans", r="www.google.com"), headers(), now=NOW)
     assert cells(ingest) == {
-        Cell("demo", HOUR, "pageview", "/products/beans", "google", "organic", "", "",
-             "desktop", ""): [1, 0]}
+        Cell(site="demo", period=HOUR, event="pageview", path="/products/beans",
+             source="google", medium="organic", device="desktop"): [1, 0]}
     assert ingest.accepted == 1
 
 
