@@ -25,12 +25,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import __version__, api, config as config_module, dashboard, demo, metrics, tag
-from .buffer import Buffer, Cell
+from .buffer import Buffer
 from .config import Config, Link
 from .flusher import Flusher
-from .ingest import Drop, Ingest, header_values, hour
+from .ingest import Ingest
 from .pixel import Pixels
-from .privacy import clean_label
 from .store import Store, open_store
 
 HERE = os.path.dirname(__file__)
@@ -126,21 +125,8 @@ async def click(request: Request) -> Response:
     link = site.links.get(request.path_params["link"]) if site else None
     if site is None or link is None:
         return templates.TemplateResponse(request, "not_found.html", {}, status_code=404)
-    ingest = collector.ingest
-    try:
-        _, agent, _ = header_values(request.scope["headers"])
-        ingest.check_client(site, {}, agent, request.client.host if request.client else "",
-                            time.time())
-        # Labels cleaned as the tag's are, so clicks and conversions meet in one row.
-        cell = Cell(site.name, hour(time.time()), "click", "",
-                    clean_label(link.source) or "(not set)",
-                    clean_label(link.medium) or "(not set)", clean_label(link.campaign),
-                    clean_label(link.content), ingest.device(agent)[0], "")
-        if not collector.buffer.add(cell):
-            raise Drop("buffer_full")
-        ingest.accepted += 1
-    except Drop as drop:
-        ingest.drop(drop.reason)
+    collector.ingest.click(site, link, request.scope["headers"],
+                           request.client.host if request.client else "")
     return RedirectResponse(destination(link), status_code=302,
                             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

@@ -1,4 +1,4 @@
-"""Turn one pixel request into a cell, or into a reason for not counting it.
+"""Turn one request into a cell, or into a reason for not counting it.
 
 Nothing here keeps the request: the client address lives at most one rate-limit window
 in memory (as a hash), the User-Agent becomes a device class, the referrer a host.
@@ -21,7 +21,7 @@ from . import privacy, useragent
 from .attribution import labels
 from .buffer import Buffer, Cell, ConsentKey
 from .cache import BoundedCache
-from .config import Config, Site
+from .config import Config, Link, Site
 from .currencies import MINOR_UNITS
 
 log = logging.getLogger("consentpixel")
@@ -154,6 +154,12 @@ class Verdicts:
 
 
 class Ingest:
+    """The collector's front doors, one per endpoint, and what they counted.
+
+    Each door counts its hit or raises Drop with the reason it was not counted (the
+    click door, whose visitor is sent on whatever happens, counts the drop itself).
+    """
+
     def __init__(self, config: Config, buffer: Buffer, salt: bytes = b"") -> None:
         self.config = config
         self.sites = config.sites
@@ -172,19 +178,12 @@ class Ingest:
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
 
-    def hit(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
-            client: str = "", now: float | None = None) -> None:
-        """Count a conversion or page view from /p.gif, or count why not."""
-        now = time.time() if now is None else now
-        referer, agent, gpc = header_values(headers)
-        site, cell, value = self.judge(params, referer, agent, gpc, client, now)
-        self.add(site, cell, value, params.get("o"))
-
     def pixel(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
               client: str = "", now: float | None = None) -> None:
-        """hit() for a raw query string, remembering what a query like it decided.
+        """Count a conversion or page view from /p.gif, or raise Drop saying why not.
 
-        Only the rate limit, which depends on who sends the hit, is checked again.
+        What a query like it decided is remembered; only the rate limit, which depends
+        on who sends the hit, is checked again.
         """
         if len(query) > MAX_QUERY:  # before the key, which ignores the counter's length
             raise Drop("malformed")
@@ -207,6 +206,60 @@ class Ingest:
             self.verdicts.remember(key, site, cell, value)
         self.add(site, cell, value, order)
 
+    def impression(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
+                   client: str = "", now: float | None = None) -> None:
+        """Count an ad or e-mail impression from /i.gif, labelled with utm_* parameters.
+
+        It sets no cookie and carries no identifier, so it needs no consent; it has
+        no origin check either, since e-mails and ads on other sites send no Referer.
+        """
+        params = parse_query(query)
+        now = time.time() if now is None else now
+        _, agent, _ = header_values(headers)
+        site = self.sites.get(params.get("s", ""))
+        if site is None:
+            raise Drop("site")
+        self.check_client(site, params, agent, client, now)
+        source, medium, campaign, content = labels(params)
+        if not campaign:
+            raise Drop("malformed")
+        cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
+                    medium=medium, campaign=campaign, content=content,
+                    device=self.device(agent)[0])
+        self.add(site, cell, 0, None)
+
+    def consent(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
+                client: str = "", now: float | None = None) -> None:
+        """Count one decision from /c.gif: per site, day, category and choice."""
+        params = parse_query(query)
+        now = time.time() if now is None else now
+        referer, agent, _ = header_values(headers)
+        site = self.admit(params, referer, agent, client, now)
+        day = int(now) // 86400 * 86400
+        for key, choice in (("y", "granted"), ("n", "refused")):
+            for category in params.get(key, "").split("-"):
+                if category in site.categories:
+                    self.buffer.add_consent(ConsentKey(site.name, day, category, choice))
+        self.decisions += 1
+
+    def click(self, site: Site, link: Link, headers: Iterable[tuple[bytes, bytes]],
+              client: str = "", now: float | None = None) -> None:
+        """Count a visit through one of a site's click links, or count why not."""
+        now = time.time() if now is None else now
+        try:
+            _, agent, _ = header_values(headers)
+            self.check_client(site, {}, agent, client, now)
+            # Labels cleaned as the tag's are, so clicks and conversions meet in one row.
+            cell = Cell(site=site.name, period=hour(now), event="click",
+                        source=privacy.clean_label(link.source) or "(not set)",
+                        medium=privacy.clean_label(link.medium) or "(not set)",
+                        campaign=privacy.clean_label(link.campaign),
+                        content=privacy.clean_label(link.content),
+                        device=self.device(agent)[0])
+            self.add(site, cell, 0, None)
+        except Drop as drop:
+            self.drop(drop.reason)
+
     def judge(self, params: dict[str, str], referer: str, agent: str, gpc: bool, client: str,
               now: float) -> tuple[Site, Cell, int]:
         """The site, cell and value a hit counts for, or a Drop saying why it does not."""
@@ -228,6 +281,7 @@ class Ingest:
         return site, cell, value
 
     def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
+        """Count a judged hit in the buffer: the one place a hit becomes accepted."""
         if order:
             added = self.buffer.add_order(site.name, self.digest(site.name, order), cell, value)
         else:
@@ -279,6 +333,7 @@ class Ingest:
         return currency, minor_units(raw_value, currency) if raw_value else 0
 
     def device(self, agent: str) -> tuple[str, bool]:
+        """The device class of a User-Agent, and whether it is automated; remembered."""
         known = self.devices.get(agent)
         if known is None:
             known = self.devices.remember(agent, (useragent.device(agent),
@@ -288,42 +343,6 @@ class Ingest:
     def digest(self, site: str, order: str) -> str:
         message = f"{site}\x00{order[:200]}".encode("utf-8", "replace")
         return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[:32]
-
-    def impression(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
-                   client: str = "", now: float | None = None) -> None:
-        """Count an ad or e-mail impression from /i.gif, labelled with utm_* parameters.
-
-        It sets no cookie and carries no identifier, so it needs no consent; it has
-        no origin check either, since e-mails and ads on other sites send no Referer.
-        """
-        now = time.time() if now is None else now
-        _, agent, _ = header_values(headers)
-        site = self.sites.get(params.get("s", ""))
-        if site is None:
-            raise Drop("site")
-        self.check_client(site, params, agent, client, now)
-        source, medium, campaign, content = labels(params)
-        if not campaign:
-            raise Drop("malformed")
-        cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
-                    medium=medium, campaign=campaign, content=content,
-                    device=self.device(agent)[0])
-        if not self.buffer.add(cell):
-            raise Drop("buffer_full")
-        self.accepted += 1
-
-    def consent(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
-                client: str = "", now: float | None = None) -> None:
-        """Count one decision from /c.gif: per site, day, category and choice."""
-        now = time.time() if now is None else now
-        referer, agent, _ = header_values(headers)
-        site = self.admit(params, referer, agent, client, now)
-        day = int(now) // 86400 * 86400
-        for key, choice in (("y", "granted"), ("n", "refused")):
-            for category in params.get(key, "").split("-"):
-                if category in site.categories:
-                    self.buffer.add_consent(ConsentKey(site.name, day, category, choice))
-        self.decisions += 1
 
 
 def origin_of(referer: str) -> str:
