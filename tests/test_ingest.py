@@ -176,21 +176,6 @@ def test_automation_is_not_counted_unless_the_site_says_so(agent: str,
     assert counted.accepted == 1
 
 
-@pytest.mark.parametrize("agent, device", [
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1",
-     "mobile"),
-    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/130.0 Mobile Safari/537.36", "mobile"),
-    ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) Safari/604.1", "tablet"),
-    ("Mozilla/5.0 (Linux; Android 13; SM-X710) Chrome/130.0 Safari/537.36", "tablet"),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 "
-     "Safari/605.1.15", "desktop"),
-])
-def test_the_user_agent_becomes_a_device_class(ingest: Ingest, agent: str, device: str) -> None:
-    ingest.pixel(query(hit()), headers(agent=agent), now=NOW)
-    (cell,) = cells(ingest)
-    assert cell.device == device
-
-
 def test_origins_with_wildcards() -> None:
     config = site_config(origins=["https://*.shop.example", "http://localhost:*"])
     site = config.sites["shop"]
