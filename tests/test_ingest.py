@@ -45,39 +45,6 @@ def test_a_page_view_becomes_a_cell(ingest: Ingest) -> None:
     assert ingest.accepted == 1
 
 
-def test_campaign_labels_win_over_the_referrer(ingest: Ingest) -> None:
-    ingest.pixel(query(hit(utm_source="Newsletter", utm_medium="email",
-                           utm_campaign="Spring Sale", utm_content="hero", r="mail.example")),
-                 headers(), now=NOW)
-    (cell,) = cells(ingest)
-    assert (cell.source, cell.medium, cell.campaign, cell.content) == (
-        "newsletter", "email", "spring sale", "hero")
-
-
-@pytest.mark.parametrize("click_id, source, medium", [
-    ("gclid", "google", "cpc"), ("fbclid", "facebook", "paid-social"),
-    ("msclkid", "bing", "cpc"), ("ttclid", "tiktok", "paid-social"),
-    ("li_fat_id", "linkedin", "paid-social"),
-])
-def test_a_click_id_name_becomes_its_network(ingest: Ingest, click_id: str, source: str,
-                                             medium: str) -> None:
-    ingest.pixel(query(hit(k=click_id)), headers(), now=NOW)
-    (cell,) = cells(ingest)
-    assert (cell.source, cell.medium) == (source, medium)
-
-
-@pytest.mark.parametrize("referrer, source, medium", [
-    ("", "direct", "(none)"), ("google.co.uk", "google", "organic"),
-    ("duckduckgo.com", "duckduckgo", "organic"), ("t.co", "twitter", "social"),
-    ("l.facebook.com", "facebook", "social"), ("blog.example", "blog.example", "referral"),
-    ("203.0.113.9", "(referral)", "referral"),
-])
-def test_referrers(ingest: Ingest, referrer: str, source: str, medium: str) -> None:
-    ingest.pixel(query(hit(r=referrer or None)), headers(), now=NOW)
-    (cell,) = cells(ingest)
-    assert (cell.source, cell.medium) == (source, medium)
-
-
 def test_values_are_rounded_to_the_currency_and_summed(ingest: Ingest) -> None:
     for value in ("49.90", "10.005", "0.1"):
         ingest.pixel(query(hit(e="purchase", v=value, c="eur")), headers(), now=NOW)
