@@ -34,7 +34,7 @@ EVENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 # Longer keys than these are judged every time, never remembered: real User-Agents
 # are under 300 characters, origins ("scheme://host:port") shorter still.
-MAX_AGENT = 512
+MAX_AGENT = useragent.MAX_LENGTH
 MAX_ORIGIN = 300
 
 REASONS = ("malformed", "site", "origin", "automation", "rate_limit", "event", "consent",

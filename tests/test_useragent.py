@@ -65,3 +65,13 @@ def test_device_classes_agree_with_the_browser_corpus() -> None:
     wrong = [(agent, kind) for agent, kind in BROWSERS.items()
              if useragent.device(agent) != kind]
     assert len(wrong) <= len(BROWSERS) // 100, wrong
+
+
+def test_only_the_start_of_a_long_header_is_read() -> None:
+    """Matching costs time per character: a header longer than any browser's is cut."""
+    padding = " x" * 5000
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
+    assert useragent.automated("Googlebot/2.1 (+http://www.google.com/bot.html)" + padding)
+    assert not useragent.automated(chrome + padding + " Googlebot/2.1")
+    assert useragent.device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) Mobile" + padding) == \
+        "mobile"
