@@ -1,4 +1,4 @@
-"""Measure the collector against a bare GIF app, and the tag, the store and a report.
+"""Measure the collector against a bare GIF app, and the tag, User-Agents, the store and a report.
 
     python -m bench [--seconds 10] [--connections 32] [--workers 1 2]
                     [--postgres postgresql:///postgres?host=/var/run/postgresql]
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import load, mix, process, stores
+from . import agents, load, mix, process, stores
 
 LOAD = mix.requests("/load")
 EXACT_PREFIX = "/exact"
@@ -59,6 +59,9 @@ def main() -> None:
         print(table(targets))
         print()
         print(stores.tag_sizes())
+        print()
+        print("User-Agent classification per hit: the first hit of an agent, and the next:")
+        print(agents.table())
         print()
         for label, url in databases(args, Path(scratch)):
             print(stores.report(label, url))

@@ -96,8 +96,9 @@ def million_hits(url: str) -> tuple[int, int, int]:
     store = open_store(url)
     try:
         period = int(time.time()) // 3600 * 3600
-        cells = [Cell("demo", period, "pageview", f"/page/{index}", "google", "organic", "",
-                      "", "desktop", "") for index in range(CELLS)]
+        cells = [Cell(site="demo", period=period, event="pageview", path=f"/page/{index}",
+                      source="google", medium="organic", device="desktop")
+                 for index in range(CELLS)]
         buffer = Buffer()
         sizes = []
         for _ in range(FLUSHES):
@@ -166,7 +167,8 @@ def fill_year(store: Store) -> None:
         for hour in range(24):
             period = today - day * DAY + hour * 3600
             for event, path, source in kinds:
-                buffer.add(Cell("demo", period, event, path, source, "organic", "", "",
-                                "desktop", "EUR" if event == "purchase" else ""), 4990)
+                buffer.add(Cell(site="demo", period=period, event=event, path=path,
+                                source=source, medium="organic", device="desktop",
+                                currency="EUR" if event == "purchase" else ""), 4990)
         store.write(buffer.take())
     store.roll_up("demo", hourly_before=today - 35 * DAY, delete_before=today - 760 * DAY)

@@ -10,7 +10,6 @@ is a Starlette route.
 from __future__ import annotations
 
 import os
-import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
@@ -20,12 +19,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import __version__, api, auth, dashboard, demo, metrics, tag
-from .buffer import Cell
 from .collector import Collector, collector_of
 from .config import Config, Link
-from .ingest import Drop, header_values, hour
 from .pixel import Pixels
-from .privacy import clean_label
 from .store import Store, open_store
 from .templating import templates
 
@@ -91,21 +87,8 @@ async def click(request: Request) -> Response:
     link = site.links.get(request.path_params["link"]) if site else None
     if site is None or link is None:
         return templates.TemplateResponse(request, "not_found.html", {}, status_code=404)
-    ingest = collector.ingest
-    try:
-        _, agent, _ = header_values(request.scope["headers"])
-        ingest.check_client(site, {}, agent, request.client.host if request.client else "",
-                            time.time())
-        # Labels cleaned as the tag's are, so clicks and conversions meet in one row.
-        cell = Cell(site.name, hour(time.time()), "click", "",
-                    clean_label(link.source) or "(not set)",
-                    clean_label(link.medium) or "(not set)", clean_label(link.campaign),
-                    clean_label(link.content), ingest.device(agent)[0], "")
-        if not collector.buffer.add(cell):
-            raise Drop("buffer_full")
-        ingest.accepted += 1
-    except Drop as drop:
-        ingest.drop(drop.reason)
+    collector.ingest.click(site, link, request.scope["headers"],
+                           request.client.host if request.client else "")
     return RedirectResponse(destination(link), status_code=302,
                             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

@@ -6,7 +6,11 @@ receives anything that could link two visits.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Mapping
+
+from publicsuffixlist import PublicSuffixList
 
 from .privacy import clean_host, clean_label
 
@@ -29,16 +33,26 @@ CLICK_IDS: dict[str, tuple[str, str]] = {
     "sccid": ("snapchat", "paid-social"),
 }
 
-# Referrers without campaign labels: search engines are organic, networks social.
-SEARCH = {"google": "google", "bing": "bing", "duckduckgo": "duckduckgo", "yahoo": "yahoo",
-          "search.yahoo": "yahoo", "ecosia": "ecosia", "baidu": "baidu", "yandex": "yandex",
-          "qwant": "qwant", "startpage": "startpage", "search.brave": "brave"}
-SOCIAL = {"facebook": "facebook", "l.facebook": "facebook", "lm.facebook": "facebook",
-          "m.facebook": "facebook", "instagram": "instagram", "l.instagram": "instagram",
-          "t": "twitter", "twitter": "twitter", "x": "twitter", "linkedin": "linkedin",
-          "lnkd": "linkedin", "reddit": "reddit", "old.reddit": "reddit",
-          "youtube": "youtube", "m.youtube": "youtube", "tiktok": "tiktok",
-          "pinterest": "pinterest", "mastodon.social": "mastodon", "threads": "threads"}
+# Referrers without campaign labels: search engines are organic, networks social. The
+# list is data kept by others (its source is named in the file); "{}" in a host stands
+# for any country's public suffix or any first label. Only ICANN's suffixes count
+# here: "google.blogspot.com" is someone's blog, not Google.
+REFERRERS_FILE = Path(__file__).parent / "data" / "referrers.json"
+SUFFIXES = PublicSuffixList(only_icann=True)
+
+
+def load_referrers(path: Path = REFERRERS_FILE) -> dict[str, tuple[str, str]]:
+    """Host (or host pattern) -> (source, medium); search engines win over networks."""
+    data = json.loads(path.read_text())
+    known: dict[str, tuple[str, str]] = {}
+    for medium in ("organic", "social"):
+        for source, hosts in data[medium].items():
+            for host in hosts:
+                known.setdefault(host, (source, medium))
+    return known
+
+
+REFERRERS = load_referrers()
 
 DIRECT = ("direct", "(none)", "", "")
 
@@ -60,15 +74,21 @@ def labels(params: Mapping[str, str]) -> tuple[str, str, str, str]:
 
 
 def referral(host: str) -> tuple[str, str]:
+    """(source, medium) of a referrer host, cleaned (no "www.", no port)."""
     if host.startswith(":"):
         return ("(referral)", "referral")
-    name = host.rsplit(".", 1)[0] if "." in host else host
-    parts = name.split(".")
-    for known, medium in ((SEARCH, "organic"), (SOCIAL, "social")):
-        if name in known:
-            return (known[name], medium)
-        if len(parts) > 1 and parts[-2] in known and parts[-1] in ("co", "com"):
-            return (known[parts[-2]], medium)  # google.co.uk, google.com.br
-        if len(parts) > 1 and ".".join(parts[1:]) in known and parts[0] in ("www", "m"):
-            return (known[".".join(parts[1:])], medium)
-    return (host, "referral")
+    # Mobile sites ("m.youtube.com") are their site.
+    known = known_host(host) or (known_host(host[2:]) if host.startswith("m.") else None)
+    return known or (host, "referral")
+
+
+def known_host(host: str) -> tuple[str, str] | None:
+    """The list's entry for host, as itself, "name.{}" or "{}.rest"."""
+    known = REFERRERS.get(host)
+    if known is None:
+        suffix = SUFFIXES.publicsuffix(host)
+        if suffix and suffix != host:
+            known = REFERRERS.get(host[:-len(suffix)] + "{}")
+    if known is None and "." in host:
+        known = REFERRERS.get("{}." + host.partition(".")[2])
+    return known

@@ -19,13 +19,13 @@ class Cell(NamedTuple):
     site: str
     period: int  # start of the hour (or day, after roll-up), seconds since the epoch
     event: str
-    path: str
-    source: str
-    medium: str
-    campaign: str
-    content: str
-    device: str
-    currency: str
+    path: str = ""  # empty for impressions and clicks, which happen on no page of the site
+    source: str = ""
+    medium: str = ""
+    campaign: str = ""
+    content: str = ""
+    device: str = ""
+    currency: str = ""  # empty when the hit carried no value
 
     def folded(self) -> Cell:
         return self._replace(path=OTHER, source=OTHER, medium=OTHER, campaign=OTHER,

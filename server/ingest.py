@@ -1,4 +1,4 @@
-"""Turn one pixel request into a cell, or into a reason for not counting it.
+"""Turn one request into a cell, or into a reason for not counting it.
 
 Nothing here keeps the request: the client address lives at most one rate-limit window
 in memory (as a hash), the User-Agent becomes a device class, the referrer a host.
@@ -20,7 +20,8 @@ from urllib.parse import unquote
 from . import privacy, useragent
 from .attribution import labels
 from .buffer import Buffer, Cell, ConsentKey
-from .config import Config, Site
+from .cache import BoundedCache
+from .config import Config, Link, Site
 from .currencies import MINOR_UNITS
 
 log = logging.getLogger("consentpixel")
@@ -30,6 +31,11 @@ MAX_FIELDS = 32
 MAX_VALUE = Decimal(10_000_000)
 VALUE = re.compile(r"^\d{1,12}(?:\.\d{1,6})?$", re.A)
 EVENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+# Longer keys than these are judged every time, never remembered: real User-Agents
+# are under 300 characters, origins ("scheme://host:port") shorter still.
+MAX_AGENT = useragent.MAX_LENGTH
+MAX_ORIGIN = 300
 
 REASONS = ("malformed", "site", "origin", "automation", "rate_limit", "event", "consent",
            "gpc", "value", "currency", "buffer_full", "method", "error")
@@ -126,7 +132,7 @@ class Verdicts:
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self.secret = secrets.token_bytes(16)
-        self.known: dict[bytes, tuple[int, Site, Cell, int]] = {}
+        self.known: BoundedCache[bytes, tuple[int, Site, Cell, int]] = BoundedCache(size, 16)
 
     def key(self, query: bytes, referer: str, device: tuple[str, bool], gpc: bool) -> bytes:
         counter = query.rfind(b"&z=")
@@ -144,12 +150,16 @@ class Verdicts:
         return known[1], known[2], known[3]
 
     def remember(self, key: bytes, site: Site, cell: Cell, value: int) -> None:
-        if len(self.known) >= self.size:
-            self.known.clear()
-        self.known[key] = (cell.period, site, cell, value)
+        self.known.remember(key, (cell.period, site, cell, value))
 
 
 class Ingest:
+    """The collector's front doors, one per endpoint, and what they counted.
+
+    Each door counts its hit or raises Drop with the reason it was not counted (the
+    click door, whose visitor is sent on whatever happens, counts the drop itself).
+    """
+
     def __init__(self, config: Config, buffer: Buffer, salt: bytes = b"") -> None:
         self.config = config
         self.sites = config.sites
@@ -159,26 +169,21 @@ class Ingest:
         self.decisions = 0
         self.dropped: Counter[str] = Counter({reason: 0 for reason in REASONS})
         self.limiter = RateLimiter()
-        self.devices: dict[str, tuple[str, bool]] = {}
+        # Remembered per User-Agent: what it says about the device and about automation.
+        self.devices: BoundedCache[str, tuple[str, bool]] = BoundedCache(4096, MAX_AGENT)
         self.verdicts = Verdicts()
-        self.origins: dict[tuple[str, str], bool] = {}  # (site, origin) -> allowed
+        # (site, origin) -> allowed; an origin is not personal, and pages send few.
+        self.origins: BoundedCache[tuple[str, str], bool] = BoundedCache(4096, MAX_ORIGIN)
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
 
-    def hit(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
-            client: str = "", now: float | None = None) -> None:
-        """Count a conversion or page view from /p.gif, or count why not."""
-        now = time.time() if now is None else now
-        referer, agent, gpc = header_values(headers)
-        site, cell, value = self.judge(params, referer, agent, gpc, client, now)
-        self.add(site, cell, value, params.get("o"))
-
     def pixel(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
               client: str = "", now: float | None = None) -> None:
-        """hit() for a raw query string, remembering what a query like it decided.
+        """Count a conversion or page view from /p.gif, or raise Drop saying why not.
 
-        Only the rate limit, which depends on who sends the hit, is checked again.
+        What a query like it decided is remembered; only the rate limit, which depends
+        on who sends the hit, is checked again.
         """
         if len(query) > MAX_QUERY:  # before the key, which ignores the counter's length
             raise Drop("malformed")
@@ -201,6 +206,60 @@ class Ingest:
             self.verdicts.remember(key, site, cell, value)
         self.add(site, cell, value, order)
 
+    def impression(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
+                   client: str = "", now: float | None = None) -> None:
+        """Count an ad or e-mail impression from /i.gif, labelled with utm_* parameters.
+
+        It sets no cookie and carries no identifier, so it needs no consent; it has
+        no origin check either, since e-mails and ads on other sites send no Referer.
+        """
+        params = parse_query(query)
+        now = time.time() if now is None else now
+        _, agent, _ = header_values(headers)
+        site = self.sites.get(params.get("s", ""))
+        if site is None:
+            raise Drop("site")
+        self.check_client(site, params, agent, client, now)
+        source, medium, campaign, content = labels(params)
+        if not campaign:
+            raise Drop("malformed")
+        cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
+                    medium=medium, campaign=campaign, content=content,
+                    device=self.device(agent)[0])
+        self.add(site, cell, 0, None)
+
+    def consent(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
+                client: str = "", now: float | None = None) -> None:
+        """Count one decision from /c.gif: per site, day, category and choice."""
+        params = parse_query(query)
+        now = time.time() if now is None else now
+        referer, agent, _ = header_values(headers)
+        site = self.admit(params, referer, agent, client, now)
+        day = int(now) // 86400 * 86400
+        for key, choice in (("y", "granted"), ("n", "refused")):
+            for category in params.get(key, "").split("-"):
+                if category in site.categories:
+                    self.buffer.add_consent(ConsentKey(site.name, day, category, choice))
+        self.decisions += 1
+
+    def click(self, site: Site, link: Link, headers: Iterable[tuple[bytes, bytes]],
+              client: str = "", now: float | None = None) -> None:
+        """Count a visit through one of a site's click links, or count why not."""
+        now = time.time() if now is None else now
+        try:
+            _, agent, _ = header_values(headers)
+            self.check_client(site, {}, agent, client, now)
+            # Labels cleaned as the tag's are, so clicks and conversions meet in one row.
+            cell = Cell(site=site.name, period=hour(now), event="click",
+                        source=privacy.clean_label(link.source) or "(not set)",
+                        medium=privacy.clean_label(link.medium) or "(not set)",
+                        campaign=privacy.clean_label(link.campaign),
+                        content=privacy.clean_label(link.content),
+                        device=self.device(agent)[0])
+            self.add(site, cell, 0, None)
+        except Drop as drop:
+            self.drop(drop.reason)
+
     def judge(self, params: dict[str, str], referer: str, agent: str, gpc: bool, client: str,
               now: float) -> tuple[Site, Cell, int]:
         """The site, cell and value a hit counts for, or a Drop saying why it does not."""
@@ -216,11 +275,13 @@ class Ingest:
         currency, value = self.value(site, params)
         device = self.device(agent)[0]
         source, medium, campaign, content = labels(params)
-        cell = Cell(site.name, hour(now), event, privacy.clean_path(params.get("p")),
-                    source, medium, campaign, content, device, currency)
+        cell = Cell(site=site.name, period=hour(now), event=event,
+                    path=privacy.clean_path(params.get("p")), source=source, medium=medium,
+                    campaign=campaign, content=content, device=device, currency=currency)
         return site, cell, value
 
     def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
+        """Count a judged hit in the buffer: the one place a hit becomes accepted."""
         if order:
             added = self.buffer.add_order(site.name, self.digest(site.name, order), cell, value)
         else:
@@ -248,15 +309,11 @@ class Ingest:
             raise Drop("rate_limit")
 
     def allows_origin(self, site: Site, origin: str) -> bool:
-        """Site.allows_origin, remembered: an origin is not personal, and pages send few."""
+        """Site.allows_origin, remembered."""
         key = (site.name, origin)
         allowed = self.origins.get(key)
         if allowed is None:
-            allowed = site.allows_origin(origin)
-            if len(origin) <= 300:
-                if len(self.origins) >= 4096:
-                    self.origins.clear()
-                self.origins[key] = allowed
+            allowed = self.origins.remember(key, site.allows_origin(origin))
         return allowed
 
     def consented(self, site: Site, event: str, category: str, granted: str | None) -> bool:
@@ -276,51 +333,16 @@ class Ingest:
         return currency, minor_units(raw_value, currency) if raw_value else 0
 
     def device(self, agent: str) -> tuple[str, bool]:
+        """The device class of a User-Agent, and whether it is automated; remembered."""
         known = self.devices.get(agent)
         if known is None:
-            if len(self.devices) > 4096:
-                self.devices.clear()
-            known = self.devices[agent] = (useragent.device(agent), useragent.automated(agent))
+            known = self.devices.remember(agent, (useragent.device(agent),
+                                                  useragent.automated(agent)))
         return known
 
     def digest(self, site: str, order: str) -> str:
         message = f"{site}\x00{order[:200]}".encode("utf-8", "replace")
         return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[:32]
-
-    def impression(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
-                   client: str = "", now: float | None = None) -> None:
-        """Count an ad or e-mail impression from /i.gif, labelled with utm_* parameters.
-
-        It sets no cookie and carries no identifier, so it needs no consent; it has
-        no origin check either, since e-mails and ads on other sites send no Referer.
-        """
-        now = time.time() if now is None else now
-        _, agent, _ = header_values(headers)
-        site = self.sites.get(params.get("s", ""))
-        if site is None:
-            raise Drop("site")
-        self.check_client(site, params, agent, client, now)
-        source, medium, campaign, content = labels(params)
-        if not campaign:
-            raise Drop("malformed")
-        cell = Cell(site.name, hour(now), "impression", "", source, medium, campaign, content,
-                    self.device(agent)[0], "")
-        if not self.buffer.add(cell):
-            raise Drop("buffer_full")
-        self.accepted += 1
-
-    def consent(self, params: dict[str, str], headers: Iterable[tuple[bytes, bytes]],
-                client: str = "", now: float | None = None) -> None:
-        """Count one decision from /c.gif: per site, day, category and choice."""
-        now = time.time() if now is None else now
-        referer, agent, _ = header_values(headers)
-        site = self.admit(params, referer, agent, client, now)
-        day = int(now) // 86400 * 86400
-        for key, choice in (("y", "granted"), ("n", "refused")):
-            for category in params.get(key, "").split("-"):
-                if category in site.categories:
-                    self.buffer.add_consent(ConsentKey(site.name, day, category, choice))
-        self.decisions += 1
 
 
 def origin_of(referer: str) -> str:

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .ingest import Drop, Ingest, parse_query
+from .ingest import Drop, Ingest
 
 log = logging.getLogger("consentpixel")
 
@@ -38,8 +38,8 @@ class Pixels:
         self.ingest = ingest
         self.handlers: dict[str, Handler] = {
             "/p.gif": ingest.pixel,
-            "/i.gif": parsed(ingest.impression),
-            "/c.gif": parsed(ingest.consent),
+            "/i.gif": ingest.impression,
+            "/c.gif": ingest.consent,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,12 +64,3 @@ class Pixels:
         except Exception:  # the pixel must answer whatever happens
             log.exception("pixel request failed")
             self.ingest.drop("error")
-
-
-def parsed(handler: Callable[[dict[str, str], Iterable[tuple[bytes, bytes]], str], None]
-           ) -> Handler:
-    """A handler of parsed parameters, fed the raw query string."""
-    def handle(query: bytes, headers: Iterable[tuple[bytes, bytes]], client: str) -> None:
-        handler(parse_query(query), headers, client)
-
-    return handle

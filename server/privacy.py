@@ -12,6 +12,8 @@ import re
 from typing import Callable
 from urllib.parse import unquote
 
+from .cache import BoundedCache
+
 MAX_PATH = 200
 MAX_SEGMENTS = 16
 MAX_SEGMENT = 64
@@ -122,7 +124,7 @@ def valid_iban(text: str) -> bool:
 
 def remembered(function: Callable[[str], str]) -> Callable[[str | None], str]:
     """function, with a bounded memory of the inputs it kept unchanged."""
-    memory: dict[str, str] = {}
+    memory: BoundedCache[str, str] = BoundedCache(CACHED, CACHEABLE)
     empty = function("")
 
     @functools.wraps(function)
@@ -134,10 +136,8 @@ def remembered(function: Callable[[str], str]) -> Callable[[str | None], str]:
             return known
         cleaned = function(raw)
         lowered = raw.lower()
-        if len(raw) <= CACHEABLE and cleaned in (raw, lowered, lowered.removeprefix("www.")):
-            if len(memory) >= CACHED:
-                memory.clear()
-            memory[raw] = cleaned
+        if cleaned in (raw, lowered, lowered.removeprefix("www.")):
+            memory.remember(raw, cleaned)
         return cleaned
 
     clean.memory = memory  # type: ignore[attr-defined]  # for tests of the bound

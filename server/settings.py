@@ -45,7 +45,8 @@ SITE = (
     Setting("consent_days", 182,
             "Days a decision is kept before the banner asks again."),
     Setting("count_automation", False,
-            "Count hits from automated browsers (navigator.webdriver, HeadlessChrome)."),
+            "Count hits from automated browsers and crawlers (navigator.webdriver, "
+            "HeadlessChrome, the crawler-user-agents list)."),
     Setting("currency", "EUR",
             "ISO 4217 currency of conversion values that name none."),
     Setting("lookback_days", 30,

@@ -42,8 +42,9 @@ def cell(event: str = "pageview", campaign: str = "", *, period: int = T0, path:
     """A stored cell of the demo site; a campaign without a source comes from a newsletter."""
     if campaign and source == "direct":
         source, medium = "newsletter", "email"
-    return Cell(site, period, event, path, source, medium, campaign, content, device,
-                currency)
+    return Cell(site=site, period=period, event=event, path=path, source=source,
+                medium=medium, campaign=campaign, content=content, device=device,
+                currency=currency)
 
 
 def seed(store: Store, cells: dict[Cell, tuple[int, int]]) -> None:

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from consentpixel import config as config_module, privacy
 from consentpixel.app import create_app
 from consentpixel.buffer import OTHER
+from consentpixel.cache import key_length
 from consentpixel.config import Config
 from consentpixel.ingest import RateLimiter
 from consentpixel.store import open_store
@@ -92,7 +93,10 @@ def test_what_the_process_remembers_is_bounded(flood: tuple[Config, TestClient])
         privacy.clean_label(word(rng))
         privacy.clean_host(word(rng) + ".example")
     assert len(ingest.verdicts.known) <= ingest.verdicts.size
-    assert len(ingest.origins) <= 4096 and len(ingest.devices) <= 4097
+    assert len(ingest.origins) <= 4096 and len(ingest.devices) <= 4096
+    for cache in (ingest.verdicts.known, ingest.origins, ingest.devices):
+        assert 0 < len(cache) <= cache.max_entries
+        assert all(key_length(key) <= cache.max_key for key in cache)
     for clean in (privacy.clean_path, privacy.clean_segment, privacy.clean_label,
                   privacy.clean_host):
         assert 0 < len(clean.memory) <= privacy.CACHED  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ from consentpixel.buffer import OTHER, Buffer, Cell, ConsentKey
 
 
 def cell(path: str = "/", site: str = "demo", period: int = 3600) -> Cell:
-    return Cell(site, period, "pageview", path, "direct", "(none)", "", "", "desktop", "")
+    return Cell(site=site, period=period, event="pageview", path=path, source="direct",
+                medium="(none)", device="desktop")
 
 
 def test_hits_on_one_cell_are_one_entry() -> None:

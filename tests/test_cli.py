@@ -31,10 +31,11 @@ def filled(tmp_path: Path) -> str:
     cells = {}
     for day in range(3):
         period = T0 - day * 86400
-        cells[Cell("demo", period, "pageview", "/", "direct", "(none)", "", "", "desktop", "")
-              ] = [10 + day, 0]
-        cells[Cell("demo", period, "purchase", "/thanks", "newsletter", "email", "spring", "",
-                   "mobile", "EUR")] = [2, 9980]
+        cells[Cell(site="demo", period=period, event="pageview", path="/", source="direct",
+                   medium="(none)", device="desktop")] = [10 + day, 0]
+        cells[Cell(site="demo", period=period, event="purchase", path="/thanks",
+                   source="newsletter", medium="email", campaign="spring", device="mobile",
+                   currency="EUR")] = [2, 9980]
     store.write(Batch(cells=cells))
     store.close()
     return db

@@ -60,7 +60,8 @@ class Outage:
 
 
 def cell(path: str) -> Cell:
-    return Cell("demo", 3600, "pageview", path, "direct", "(none)", "", "", "desktop", "")
+    return Cell(site="demo", period=3600, event="pageview", path=path, source="direct",
+                medium="(none)", device="desktop")
 
 
 def flusher_for(config: Config, store: Any, buffer: Buffer) -> Flusher:

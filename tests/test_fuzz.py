@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from consentpixel import config as config_module, privacy
 from consentpixel.buffer import Buffer
 from consentpixel.currencies import MINOR_UNITS
-from consentpixel.ingest import MAX_FIELDS, MAX_QUERY, MAX_VALUE, Drop, Ingest, minor_units, \
-    parse_query
+from consentpixel.ingest import MAX_FIELDS, MAX_QUERY, MAX_VALUE, Drop, Ingest, Verdicts, \
+    minor_units, parse_query
 from consentpixel.pixel import GIF
 from consentpixel.store import open_store
 
@@ -143,9 +143,10 @@ PURCHASE = b"s=demo&e=purchase&a=ads&v=1.5&c=EUR&z=2"
 @given(st.lists(st.tuples(query_strategy(), REFERERS, AGENTS, st.booleans()), min_size=1,
                 max_size=10))
 def test_the_hot_path_decides_as_the_plain_path(hits: list[Hit]) -> None:
-    """Ingest.pixel (remembered verdicts) and Ingest.hit (none) count exactly alike."""
+    """Ingest.pixel with remembered verdicts and with none count exactly alike."""
     config = config_module.parse({"sites": {"demo": {"origins": ["http://127.0.0.1:*"]}}})
     fast, plain = Ingest(config, Buffer(), b"salt"), Ingest(config, Buffer(), b"salt")
+    plain.verdicts = Verdicts(size=0)  # remembers nothing: every hit judged afresh
     for query, referer, agent, gpc in hits * 2:  # the second time round, remembered
         headers = [(b"referer", referer.encode()), (b"user-agent", agent.encode())]
         if gpc:
@@ -153,7 +154,7 @@ def test_the_hot_path_decides_as_the_plain_path(hits: list[Hit]) -> None:
         outcomes = []
         counters: tuple[Callable[[], None], ...] = (
             lambda: fast.pixel(query, headers, "c", 7200.0),
-            lambda: plain.hit(parse_query(query), headers, "c", 7200.0))
+            lambda: plain.pixel(query, headers, "c", 7200.0))
         for count in counters:
             try:
                 count()
@@ -163,6 +164,7 @@ def test_the_hot_path_decides_as_the_plain_path(hits: list[Hit]) -> None:
         assert outcomes[0] == outcomes[1], (query, referer, agent, gpc)
     assert fast.buffer.batch == plain.buffer.batch
     assert fast.accepted == plain.accepted
+    assert not plain.verdicts.known
 
 
 # -- a running collector ----------------------------------------------------------------

@@ -22,8 +22,8 @@ T0 = 1_795_900_000 // DAY * DAY
 
 def cell(event: str = "pageview", period: int = T0, path: str = "/", currency: str = "",
          site: str = "demo", campaign: str = "") -> Cell:
-    return Cell(site, period, event, path, "direct", "(none)", campaign, "", "desktop",
-                currency)
+    return Cell(site=site, period=period, event=event, path=path, source="direct",
+                medium="(none)", campaign=campaign, device="desktop", currency=currency)
 
 
 def batch(cells: dict[Cell, list[int]] | None = None, **extra: object) -> Batch:
