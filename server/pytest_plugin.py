@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
     from .audit.browser import Session
-    from .audit.model import Request, Settings
+    from .audit.model import RecordedRequest, TagSettings
     from .audit.traffic import Classifier
 
 STARTUP = 20.0  # seconds `consentpixel serve` may take to say where it listens
@@ -342,13 +342,13 @@ class Visit:
         """Wait until the page has sent nothing for a moment."""
         self.session.settle()
 
-    def settings(self) -> Settings:
+    def settings(self) -> TagSettings:
         settings = self.session.settings()
         if settings is None:
             raise AssertionError("the tag did not start: its site settings never arrived")
         return settings
 
-    def requests(self) -> list[Request]:
+    def requests(self) -> list[RecordedRequest]:
         """Every request so far, classified, with personal data masked."""
         return [self.classifier().request(raw) for raw in self.session.recorder.requests()]
 

@@ -20,8 +20,9 @@ import pytest
 from consentpixel import config, tag
 from consentpixel.audit import checks, pii, report, trackers
 from consentpixel.audit.browser import load_error, plan
-from consentpixel.audit.model import (Banner, Check, Cookie, Held, PageAudit, Report, Request,
-                                      Scenario, Settings, Step, Stored, Tag)
+from consentpixel.audit.model import (AuditReport, Banner, Check, Cookie, Held, PageAudit,
+                                      PageTag, RecordedRequest, Scenario, Step, Stored,
+                                      TagSettings)
 from consentpixel.audit.traffic import Classifier, Raw, same_site, site_of
 
 # -- personal data ---------------------------------------------------------------------
@@ -169,7 +170,7 @@ def test_trackers_file_mistakes_are_named(tmp_path: Path, text: str, message: st
 
 COLLECTOR = "http://127.0.0.1:8000/"
 PAGE = "http://localhost:9000/shop.html"
-SETTINGS = Settings.from_script(tag.site_script(config.demo().sites["demo"]).body.decode())
+SETTINGS = TagSettings.from_script(tag.site_script(config.demo().sites["demo"]).body.decode())
 assert SETTINGS is not None
 CLASSIFIER = Classifier(PAGE, COLLECTOR, trackers.BUILTIN, SETTINGS)
 
@@ -247,8 +248,8 @@ def test_settings_from_the_collectors_script() -> None:
     assert (SETTINGS.site, SETTINGS.mode, SETTINGS.categories, SETTINGS.gpc) == (
         "demo", "opt-in", ("analytics", "ads"), ("ads",))
     assert SETTINGS.events["pageview"] == "analytics" and SETTINGS.attribution == "ads"
-    assert Settings.from_script("/* consentpixel: no such site */") is None
-    assert Settings.from_script("cpx('_config',{\"s\": 1});") is None
+    assert TagSettings.from_script("/* consentpixel: no such site */") is None
+    assert TagSettings.from_script("cpx('_config',{\"s\": 1});") is None
 
 
 @pytest.mark.parametrize("mode, gpc, allowed", [("opt-in", False, set()),
@@ -279,12 +280,13 @@ FIRED_BEACON = "https://www.facebook.com/tr?id=1&ev=PageView"
 
 def request(url: str, step: str = "load", t: float = 0.1, *, method: str = "GET",
             resource: str = "image", body: bytes | None = None, referer: str = "",
-            navigation: bool = False) -> Request:
+            navigation: bool = False) -> RecordedRequest:
     return CLASSIFIER.request(Raw(t, step, method, url, resource, body=body, referer=referer,
                                   navigation=navigation))
 
 
-def pixel(event: str, granted: tuple[str, ...], step: str = "decision", **extra: str) -> Request:
+def pixel(event: str, granted: tuple[str, ...], step: str = "decision", **extra: str
+          ) -> RecordedRequest:
     query = {"s": "demo", "e": event, "p": "/shop.html", "a": "-".join(granted), "w": "1",
              **extra, "z": "1"}
     return request(COLLECTOR + "p.gif?" + urlencode(query), step, 1.1,
@@ -329,7 +331,7 @@ def recorded(scenario: Scenario) -> Scenario:
 
 
 def good_audit() -> PageAudit:
-    audit = PageAudit(PAGE, tag=Tag(COLLECTOR, "demo", "", SETTINGS), pages=[PAGE],
+    audit = PageAudit(PAGE, tag=PageTag(COLLECTOR, "demo", "", SETTINGS), pages=[PAGE],
                       banner=Banner(0.5, dict(BUTTONS)))
     audit.scenarios = [recorded(s) for s in plan(SETTINGS)]
     return audit
@@ -347,7 +349,7 @@ def step(audit: PageAudit, name: str, step_name: str) -> Step:
     return found
 
 
-def replace_request(audit: PageAudit, name: str, kind: str, new: Request | None) -> None:
+def replace_request(audit: PageAudit, name: str, kind: str, new: RecordedRequest | None) -> None:
     """Swap (or, with None, drop) the scenario's first request of this kind."""
     requests = scenario(audit, name).requests
     index = next(i for i, r in enumerate(requests) if r.kind == kind)
@@ -472,7 +474,7 @@ def test_without_the_tag_only_that_is_reported() -> None:
     missing = checks.evaluate(PageAudit(PAGE))
     assert [(c.name, c.status) for c in missing] == [("tag-loaded", "fail")]
     assert "no consentpixel tag" in missing[0].summary
-    silent = checks.evaluate(PageAudit(PAGE, tag=Tag(COLLECTOR, "shop")))
+    silent = checks.evaluate(PageAudit(PAGE, tag=PageTag(COLLECTOR, "shop")))
     assert [(c.name, c.status) for c in silent] == [("tag-loaded", "fail")]
     assert "settings of site 'shop' never arrived" in silent[0].summary
 
@@ -514,13 +516,13 @@ def test_evidence_says_what_fired_and_when() -> None:
 # -- reports --------------------------------------------------------------------------------
 
 
-def audited() -> Report:
+def audited() -> AuditReport:
     audit = good_audit()
     scenario(audit, "accept").requests.append(
         request(FIRED_BEACON + "&em=ada%40analytical.example", "decision", 1.4))
     audit.checks = checks.evaluate(audit)
     broken = PageAudit("http://127.0.0.1:9/", error="cannot reach it: connection refused")
-    return Report("2026-11-28T12:00:00+00:00", "0.1.0", False, [audit, broken])
+    return AuditReport("2026-11-28T12:00:00+00:00", "0.1.0", False, [audit, broken])
 
 
 def test_the_terminal_summary() -> None:
@@ -564,11 +566,11 @@ def test_the_html_report_escapes_what_pages_send(tmp_path: Path) -> None:
 def test_a_report_passes_only_when_every_page_does() -> None:
     audit = good_audit()
     audit.checks = checks.evaluate(audit)
-    assert Report("", "", False, [audit]).passed
+    assert AuditReport("", "", False, [audit]).passed
     failing = copy.deepcopy(audit)
     failing.checks.append(Check("no-pii", "", "fail", ""))
-    assert not Report("", "", False, [audit, failing]).passed
-    assert not Report("", "", False, []).passed
+    assert not AuditReport("", "", False, [audit, failing]).passed
+    assert not AuditReport("", "", False, []).passed
 
 
 # -- the command's mistakes (no browser needed) ------------------------------------------------

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 from .. import __version__
 from ..pixel import GIF
 from . import checks, pii
-from .model import (DECISION, PIXEL, TRACKER, Banner, Held, PageAudit, Report, Scenario,
-                    Settings, Step, Tag)
+from .model import (DECISION, PIXEL, TRACKER, AuditReport, Banner, Held, PageAudit, PageTag,
+                    Scenario, Step, TagSettings)
 from .traffic import Classifier, Raw
 from .trackers import BUILTIN, Trackers
 
@@ -363,10 +363,10 @@ class Session:
         found: dict[str, str] | None = self.page.evaluate(FIND_TAG)
         return found
 
-    def settings(self) -> Settings | None:
+    def settings(self) -> TagSettings | None:
         for response in self.recorder.settings:
             try:
-                parsed = Settings.from_script(response.text())
+                parsed = TagSettings.from_script(response.text())
             except Exception:  # the body may be gone with its page
                 continue
             if parsed:
@@ -458,7 +458,7 @@ def held(item: dict[str, Any]) -> Held:
     return Held(item["tag"], src, item["category"], item["runs"])
 
 
-def plan(settings: Settings) -> list[Scenario]:
+def plan(settings: TagSettings) -> list[Scenario]:
     """The scenarios for a site: first visit, reject, accept, each category, GPC."""
     categories = settings.categories
     scenarios = [
@@ -479,9 +479,10 @@ def plan(settings: Settings) -> list[Scenario]:
 Progress = Callable[[str], None]
 
 
-def run(urls: list[str], options: Options, progress: Progress = lambda line: None) -> Report:
-    report = Report(datetime.now(timezone.utc).isoformat(timespec="seconds"), __version__,
-                    options.live)
+def run(urls: list[str], options: Options, progress: Progress = lambda line: None
+        ) -> AuditReport:
+    report = AuditReport(datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         __version__, options.live)
     with chromium() as browser:
         for number, url in enumerate(urls, 1):
             progress(f"auditing {url}")
@@ -526,7 +527,7 @@ def first_visit(browser: Browser, url: str, options: Options, audit: PageAudit,
         collector = re.sub(r"/t\.js\b.*", "/", found["src"])
         started = session.started()
         settings = session.settings() if started else None
-        audit.tag = Tag(collector, found["site"], found["event"], settings)
+        audit.tag = PageTag(collector, found["site"], found["event"], settings)
         classifier = Classifier(url, collector, options.trackers, settings)
         scenario = plan(settings)[0] if settings else Scenario(
             "first-visit", "first visit, no decision", "none", ())
@@ -552,8 +553,8 @@ def first_visit(browser: Browser, url: str, options: Options, audit: PageAudit,
         session.close()
 
 
-def visit(browser: Browser, scenario: Scenario, audit: PageAudit, tag: Tag, options: Options,
-          number: int) -> Scenario:
+def visit(browser: Browser, scenario: Scenario, audit: PageAudit, tag: PageTag,
+          options: Options, number: int) -> Scenario:
     """One scenario: open the page, decide, then reload or follow the links."""
     classifier = Classifier(audit.url, tag.collector, options.trackers, tag.settings)
     session = Session(browser, options, gpc=scenario.gpc)

@@ -1,7 +1,8 @@
 """What a request is: the tag's own, a known tracker's, or first or third party.
 
-A request the browser recorded (`Raw`) becomes a `model.Request` here, classified,
-with its pixel parameters decoded and personal data masked in its URL and body.
+A request as the browser saw it (`Raw`) becomes the audit's record of it here (a
+`RecordedRequest`): classified, its pixel parameters decoded, personal data masked in
+its URL and body.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import pii
 from .model import (FIRST_PARTY, PIXEL, PIXEL_KINDS, TAG, THIRD_PARTY, TRACKER,
-                    TRACKER_SCRIPT, Cookie, Finding, Request, Settings, Stored)
+                    TRACKER_SCRIPT, Cookie, Finding, RecordedRequest, Stored, TagSettings)
 from .trackers import Trackers
 
 MAX_BODY = 2000
@@ -80,7 +81,7 @@ class Classifier:
     page: str
     collector: str
     trackers: Trackers
-    settings: Settings | None = None
+    settings: TagSettings | None = None
 
     def kind(self, url: str) -> tuple[str, str, str]:
         """(kind, tracker name, category) of a request."""
@@ -94,7 +95,7 @@ class Classifier:
             return (TRACKER if tracker.beacon else TRACKER_SCRIPT), tracker.name, tracker.category
         return (FIRST_PARTY if same_site(url, self.page) else THIRD_PARTY), "", ""
 
-    def request(self, raw: Raw) -> Request:
+    def request(self, raw: Raw) -> RecordedRequest:
         kind, tracker, category = self.kind(raw.url)
         scan = pii.scan_url(raw.url)
         body = (raw.body or b"")[:64_000].decode("utf-8", "replace")
@@ -105,7 +106,7 @@ class Classifier:
             params = {k: scan.mask(v) for k, v in pixel_params(raw.url).items()}
             if kind == PIXEL and self.settings:
                 category = self.settings.events.get(params.get("e", ""), "")
-        return Request(
+        return RecordedRequest(
             t=round(raw.t, 3), step=raw.step, method=raw.method, url=scan.mask(raw.url),
             resource=raw.resource, kind=kind, tracker=tracker, category=category,
             params=params, body=scan.mask(body)[:MAX_BODY], referer=scan.mask(raw.referer),
