@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from consentpixel.audit.browser import CHROMIUM_ARGS, chromium_path
+from consentpixel.audit.chromium import CHROMIUM_ARGS, chromium_path
 from consentpixel.pytest_plugin import Collector, start_collector
 from consentpixel.pytest_plugin import PageServer as Pages
 

@@ -35,7 +35,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-    from .audit.browser import Session
+    from .audit.session import Session
     from .audit.model import RecordedRequest, TagSettings
     from .audit.traffic import Classifier
 
@@ -299,7 +299,7 @@ class Visit:
         self.page: Page = session.page
 
     def goto(self, url: str) -> Visit:
-        from .audit.browser import PageError
+        from .audit.chromium import PageError
 
         try:
             self.session.goto(url)
@@ -324,7 +324,7 @@ class Visit:
         self.decide("only", categories)
 
     def decide(self, action: str, categories: tuple[str, ...] = ()) -> None:
-        from .audit.browser import PageError
+        from .audit.chromium import PageError
 
         try:
             self.session.decide(action, categories)
@@ -333,10 +333,7 @@ class Visit:
 
     def consent(self) -> dict[str, bool] | None:
         """cpx('consent'), once the tag has started."""
-        from .audit.browser import CONSENT
-
-        state: dict[str, bool] | None = self.page.evaluate(CONSENT)
-        return state
+        return self.session.consent()
 
     def settle(self) -> None:
         """Wait until the page has sent nothing for a moment."""
@@ -379,7 +376,6 @@ class Visit:
     def assert_nothing_gated(self, *granted: str) -> None:
         """Nothing beyond `granted` (default: nothing) fired or was stored: no pixel
         for another category, no known tracker beacon, cookie or storage key."""
-        from .audit.browser import STORAGE
         from .audit.checks import gated
         from .audit.model import Scenario, Step
 
@@ -389,7 +385,7 @@ class Visit:
         step = Step(self.session.recorder.step, "so far", decided=True, t=0.0)
         step.cookies = [classifier.cookie(c["name"], c["domain"], c["value"])
                         for c in self.session.context.cookies()]
-        step.storage = [classifier.stored(area, key) for area, key in self.page.evaluate(STORAGE)]
+        step.storage = [classifier.stored(area, key) for area, key in self.session.storage()]
         visit = Scenario("visit", "this visit", "none", granted, steps=[step],
                          requests=self.requests())
         problems = gated(visit, [step], settings)
@@ -442,7 +438,7 @@ def cpx_pages(cpx_collector: Collector) -> Iterator[PageServer]:
 @pytest.fixture(scope="session")
 def cpx_browser() -> Iterator[Browser]:
     """Headless Chromium: CONSENTPIXEL_CHROMIUM, the system's, or Playwright's own."""
-    from .audit.browser import chromium
+    from .audit.chromium import chromium
 
     with chromium() as browser:
         yield browser
@@ -451,7 +447,7 @@ def cpx_browser() -> Iterator[Browser]:
 @pytest.fixture
 def cpx_open(cpx_browser: Browser, cpx_collector: Collector) -> Iterator[Callable[..., Visit]]:
     """Open a URL as a new visitor: cpx_open(url, gpc=False) → Visit."""
-    from .audit.browser import Options, Session
+    from .audit.session import Options, Session
 
     visits: list[Visit] = []
 

@@ -1,6 +1,5 @@
-"""The audit's run without a browser: the scenarios a site's settings call for, the line
-each one prints, and Chromium's errors for people. The run itself is in
-e2e/test_audit.py."""
+"""The audit's run without a browser: the scenarios a site's settings call for, and the
+line each one prints. The run itself is in e2e/test_audit.py."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from consentpixel.audit.browser import describe, load_error, plan
+from consentpixel.audit.browser import describe, plan
 
 from .helpers import SETTINGS, good_audit, scenario
 
@@ -39,15 +38,3 @@ def test_a_scenario_in_one_line() -> None:
                                   "1 tracker beacons")
     accepted.error = "the banner never appeared"
     assert describe(accepted).endswith("beacons (the banner never appeared)")
-
-
-@pytest.mark.parametrize("error, message", [
-    ("Page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:9/",
-     "cannot reach it: connection refused"),
-    ("Page.goto: net::ERR_CERT_AUTHORITY_INVALID at https://x/", "TLS error: the certificate"),
-    ("Page.goto: net::ERR_SSL_PROTOCOL_ERROR at https://x/", "TLS error: ERR_SSL_PROTOCOL_ERROR"),
-    ("Page.goto: net::ERR_BLOCKED_BY_CLIENT at http://x/", "could not load it: ERR_BLOCKED"),
-    ("Page.goto: Target closed\nCall log: …", "could not load it: Target closed"),
-])
-def test_load_errors_are_one_line(error: str, message: str) -> None:
-    assert load_error(Exception(error)).startswith(message)
