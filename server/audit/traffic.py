@@ -7,10 +7,13 @@ its URL and body.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from . import pii
 from .model import (FIRST_PARTY, PIXEL, PIXEL_KINDS, TAG, THIRD_PARTY, TRACKER,
@@ -20,11 +23,6 @@ from .trackers import Trackers
 MAX_BODY = 2000
 TAG_FILES = re.compile(r"^(?:t\.js|b\.js|b\.css|s/[^/]+\.js|gcm/[^/]+\.js)$")
 PIXEL_FILE = re.compile(r"^([pci]\.gif)$")
-# Second-level labels under which registries sell names: "shop.example.co.uk" is a site
-# of its own. Without the public suffix list this is an approximation; it errs towards
-# calling a host third party.
-SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ltd", "plc", "or",
-                          "ne", "go", "gob", "nic", "mil"})
 
 
 @dataclass
@@ -44,18 +42,23 @@ class Raw:
     navigation: bool = False
 
 
+@functools.cache
+def suffixes() -> PublicSuffixList:
+    """The public suffix list the package ships (read once: it takes some 70 ms)."""
+    return PublicSuffixList()
+
+
 def site_of(host: str) -> str:
-    """The registrable part of a host: "www.shop.example" → "shop.example"."""
+    """The registrable part of a host: "www.shop.example" → "shop.example", and
+    "shop.vercel.app" → itself, since anyone can have a name under vercel.app."""
     host = host.lower().rstrip(".")
     try:
         ipaddress.ip_address(host.strip("[]"))
         return host
     except ValueError:
         pass
-    labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    # None for a public suffix itself, or a name such as localhost: the host is the site
+    return suffixes().privatesuffix(host) or host
 
 
 def same_site(url: str, page: str) -> bool:

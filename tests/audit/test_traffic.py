@@ -7,10 +7,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from consentpixel.audit import trackers
 from consentpixel.audit.model import Stored
-from consentpixel.audit.traffic import Raw, same_site, site_of
+from consentpixel.audit.traffic import Classifier, Raw, same_site, site_of
 
-from .helpers import CLASSIFIER, COLLECTOR, PAGE
+from .helpers import CLASSIFIER, COLLECTOR, PAGE, SETTINGS
 
 
 @pytest.mark.parametrize("url, kind", [
@@ -30,7 +31,11 @@ def test_request_kinds(url: str, kind: str) -> None:
 @pytest.mark.parametrize("host, site", [("www.shop.example", "shop.example"),
                                         ("shop.example", "shop.example"),
                                         ("static.shop.example.co.uk", "example.co.uk"),
-                                        ("127.0.0.1", "127.0.0.1"), ("localhost", "localhost")])
+                                        ("127.0.0.1", "127.0.0.1"), ("localhost", "localhost"),
+                                        ("[::1]", "[::1]"), ("WWW.Shop.Example.", "shop.example"),
+                                        ("shop.vercel.app", "shop.vercel.app"),
+                                        ("cdn.shop.vercel.app", "shop.vercel.app"),
+                                        ("vercel.app", "vercel.app")])
 def test_site_of_a_host(host: str, site: str) -> None:
     assert site_of(host) == site
 
@@ -38,6 +43,17 @@ def test_site_of_a_host(host: str, site: str) -> None:
 def test_same_site_is_not_same_origin() -> None:
     assert same_site("https://cdn.shop.example/x.js", "https://www.shop.example/")
     assert not same_site("http://127.0.0.1:8000/t.js", "http://localhost:9000/")
+
+
+def test_names_under_a_shared_suffix_are_sites_of_their_own() -> None:
+    # Anyone can have a name under vercel.app (the public suffix list says so): a
+    # tracker there is not the shop's own.
+    assert not same_site("https://tracker.vercel.app/p.js", "https://shop.vercel.app/")
+    assert same_site("https://www.shop.example/", "https://cdn.shop.example/x.js")
+    shop = Classifier("https://shop.vercel.app/", COLLECTOR, trackers.BUILTIN, SETTINGS)
+    assert shop.kind("https://tracker.vercel.app/collect")[0] == "third-party"
+    assert shop.kind("https://shop.vercel.app/app.js")[0] == "first-party"
+    assert shop.cookie("uid", ".tracker.vercel.app", "1").owner == "tracker.vercel.app"
 
 
 def test_a_pixel_is_decoded_and_masked() -> None:
