@@ -151,12 +151,12 @@ class Session:
 
     def decide(self, action: str, categories: tuple[str, ...]) -> None:
         """Answer the banner by the buttons' data-a, whatever the page's language."""
-        timeout = playwright().TimeoutError
+        api = playwright()
         dialog = self.page.locator(BANNER)
         wait = self.patience() * 1000
         try:
             dialog.wait_for(state="visible", timeout=wait)
-        except timeout:
+        except api.TimeoutError:
             raise PageError("the banner never appeared, so nothing could be chosen") from None
         decided = self.page.evaluate(COUNT_CONSENT_EVENTS)
         self.begin("decision")
@@ -168,7 +168,7 @@ class Session:
                 action = "save"
             dialog.locator(f"[data-a={action}]").click(timeout=wait)
             self.page.wait_for_function(CONSENT_EVENT_AFTER, arg=decided, timeout=wait)
-        except timeout as exc:
+        except api.TimeoutError as exc:
             raise PageError(f"could not choose in the banner ({action}): "
                             f"{first_line(exc)}") from None
 
