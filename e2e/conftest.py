@@ -4,8 +4,8 @@ and real headless Chromium.
 The collector runs as `python -m consentpixel serve` on a free port with a store in a
 temporary directory; the fixture pages are served from http://localhost:PORT while the
 collector answers on http://127.0.0.1:PORT, so every hit crosses origins as it would
-on a real site. The parts come from consentpixel's pytest plugin, which users get too
-(consentpixel.pytest_plugin); the names here are the suite's own.
+on a real site. The parts come from consentpixel.testing, behind the pytest plugin that
+users get too (consentpixel.pytest_plugin); the names here are the suite's own.
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from consentpixel.audit.browser import CHROMIUM_ARGS, chromium_path
-from consentpixel.pytest_plugin import Collector, start_collector
-from consentpixel.pytest_plugin import PageServer as Pages
+from consentpixel.audit.chromium import CHROMIUM_ARGS, chromium_path
+from consentpixel.testing import CollectorProcess, start_collector
+from consentpixel.testing import PageServer as Pages
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "Collector", "PageServer", "Visit", "start_collector"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "CollectorProcess", "PageServer", "Visit",
+           "start_collector"]
 
 PAGES = Path(__file__).parent / "pages"
 CHROMIUM = chromium_path() or ""
 
 
 @pytest.fixture
-def collector(tmp_path: Path) -> Iterator[Collector]:
+def collector(tmp_path: Path) -> Iterator[CollectorProcess]:
     """The demo collector (no config), with a fresh store."""
     running = start_collector(tmp_path)
     yield running
@@ -36,11 +37,11 @@ def collector(tmp_path: Path) -> Iterator[Collector]:
 
 
 @pytest.fixture
-def collector_with(tmp_path: Path) -> Iterator[Callable[[str], Collector]]:
+def collector_with(tmp_path: Path) -> Iterator[Callable[[str], CollectorProcess]]:
     """Start a collector with the given TOML config text."""
-    started: list[Collector] = []
+    started: list[CollectorProcess] = []
 
-    def start(config_text: str) -> Collector:
+    def start(config_text: str) -> CollectorProcess:
         running = start_collector(tmp_path, config_text)
         started.append(running)
         return running
@@ -80,7 +81,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 class Visit:
     """A page with what the test needs to see: pixels fired and console errors."""
 
-    def __init__(self, page: Page, collector: Collector) -> None:
+    def __init__(self, page: Page, collector: CollectorProcess) -> None:
         self.page = page
         self.collector = collector
         self.pixels: list[dict[str, str]] = []
@@ -111,7 +112,7 @@ class Visit:
 
 
 @pytest.fixture
-def visit(context: BrowserContext, collector: Collector, pages: PageServer
+def visit(context: BrowserContext, collector: CollectorProcess, pages: PageServer
           ) -> Callable[..., Visit]:
     """Open a fixture page (or a URL) against the demo collector."""
     pages.collector = collector.url

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import pytest
 
 from consentpixel.audit.checks import TITLES
-from consentpixel.pytest_plugin import Collector, PageServer, start_collector
+from consentpixel.testing import CollectorProcess, PageServer, start_collector
 
 SITES = Path(__file__).parent / "audit_sites"
 
@@ -54,7 +54,8 @@ def audit(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Collector, PageServer]]:
+def served(tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[CollectorProcess, PageServer]]:
     collector = start_collector(tmp_path_factory.mktemp("collector"))
     sites = PageServer(SITES, collector.url)
     yield collector, sites
@@ -63,7 +64,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Collector
 
 
 @pytest.fixture(scope="module")
-def table(served: tuple[Collector, PageServer], tmp_path_factory: pytest.TempPathFactory
+def table(served: tuple[CollectorProcess, PageServer], tmp_path_factory: pytest.TempPathFactory
           ) -> dict[str, Any]:
     """One audit of every site (one browser for all): the JSON report, by page."""
     _, sites = served
@@ -118,7 +119,7 @@ def test_the_report_never_repeats_personal_data(table: dict[str, Any]) -> None:
     assert "em=:email" in text
 
 
-def test_the_audit_leaves_the_statistics_alone(served: tuple[Collector, PageServer],
+def test_the_audit_leaves_the_statistics_alone(served: tuple[CollectorProcess, PageServer],
                                                table: dict[str, Any]) -> None:
     collector, sites = served
     # A hit of our own after the audit: once it is counted, so would be anything before.
@@ -131,7 +132,7 @@ def test_the_audit_leaves_the_statistics_alone(served: tuple[Collector, PageServ
     assert decisions(collector) == 0
 
 
-def decisions(collector: Collector) -> int:
+def decisions(collector: CollectorProcess) -> int:
     assert collector.db is not None
     with sqlite3.connect(collector.db) as db:
         (count,) = db.execute("SELECT coalesce(sum(count), 0) FROM consents").fetchone()
@@ -140,7 +141,7 @@ def decisions(collector: Collector) -> int:
 
 
 def test_a_passing_site_exits_zero_with_html_and_linked_pages(
-        served: tuple[Collector, PageServer], tmp_path: Path) -> None:
+        served: tuple[CollectorProcess, PageServer], tmp_path: Path) -> None:
     _, sites = served
     done = audit(sites.page("good.html"), "--pages", "2", "--html", str(tmp_path / "html"),
                  "--json", str(tmp_path / "audit.json"))
@@ -157,7 +158,7 @@ def test_a_passing_site_exits_zero_with_html_and_linked_pages(
     assert all((tmp_path / "html" / shot).stat().st_size > 1000 for shot in shots)
 
 
-def test_live_lets_the_pixels_reach_the_collector(collector: Collector) -> None:
+def test_live_lets_the_pixels_reach_the_collector(collector: CollectorProcess) -> None:
     sites = PageServer(SITES, collector.url)
     try:
         done = audit(sites.page("products.html"), "--live")
@@ -193,7 +194,7 @@ def silent() -> Iterator[str]:
     ("missing", "answered 404 Not Found", 1),
     ("no-tag", "no consentpixel tag on the page", 1),
 ])
-def test_pages_that_cannot_be_audited_get_one_line(served: tuple[Collector, PageServer],
+def test_pages_that_cannot_be_audited_get_one_line(served: tuple[CollectorProcess, PageServer],
                                                    silent: str, where: str, message: str,
                                                    status: int) -> None:
     _, sites = served
@@ -208,7 +209,7 @@ def test_pages_that_cannot_be_audited_get_one_line(served: tuple[Collector, Page
     assert "Traceback" not in done.stderr
 
 
-def test_without_a_browser_the_command_says_so(served: tuple[Collector, PageServer]) -> None:
+def test_without_a_browser_the_command_says_so(served: tuple[CollectorProcess, PageServer]) -> None:
     _, sites = served
     done = audit(sites.page("good.html"),
                  env={**os.environ, "CONSENTPIXEL_CHROMIUM": "/nonexistent/chromium"})

@@ -15,25 +15,25 @@ from typing import Any, Callable
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from .conftest import Collector, PageServer, Visit
+from .conftest import CollectorProcess, PageServer, Visit
 from .test_consent import choose
 
 
-def secret_of(collector: Collector) -> str:
+def secret_of(collector: CollectorProcess) -> str:
     """The admin secret `serve` generated and printed."""
     match = re.search(r"admin secret: (\S+)\)", "".join(collector.output))
     assert match, "".join(collector.output)
     return match.group(1)
 
 
-def api(collector: Collector, path: str) -> Any:
+def api(collector: CollectorProcess, path: str) -> Any:
     request = urllib.request.Request(f"{collector.url}/api/v1/{path}",
                                      headers={"Authorization": f"Bearer {secret_of(collector)}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
 
-def flushed(collector: Collector, site: str = "demo") -> None:
+def flushed(collector: CollectorProcess, site: str = "demo") -> None:
     """Wait until everything the collector answered so far is in the store.
 
     An impression counts without consent, and these flows make none: once this one is
@@ -47,7 +47,8 @@ def flushed(collector: Collector, site: str = "demo") -> None:
     collector.wait_for(lambda: collector.counts(site).get("impression", 0) == before + 1)
 
 
-def buy_through_campaign(context: BrowserContext, collector: Collector, choice: str) -> Visit:
+def buy_through_campaign(context: BrowserContext, collector: CollectorProcess,
+                         choice: str) -> Visit:
     """Land from the spring-sale link, decide, look at a product, add it, buy it."""
     seen = Visit(context.new_page(), collector)
     seen.page.goto(f"{collector.url}/go/demo/spring-sale")
@@ -74,7 +75,7 @@ FLOWS = [
 
 
 @pytest.mark.parametrize("choice, purchases, touch", FLOWS, ids=[f[0] for f in FLOWS])
-def test_a_campaign_visit_that_buys(context: BrowserContext, collector: Collector,
+def test_a_campaign_visit_that_buys(context: BrowserContext, collector: CollectorProcess,
                                     choice: str, purchases: int, touch: bool) -> None:
     seen = buy_through_campaign(context, collector, choice)
     flushed(collector)
@@ -97,7 +98,7 @@ def test_a_campaign_visit_that_buys(context: BrowserContext, collector: Collecto
 
 
 def test_a_reloaded_thank_you_page_counts_once(context: BrowserContext,
-                                               collector: Collector) -> None:
+                                               collector: CollectorProcess) -> None:
     seen = buy_through_campaign(context, collector, "accept")
     seen.page.reload()
     seen.page.wait_for_load_state("networkidle")
@@ -129,7 +130,7 @@ NOSCRIPT = [('["purchase"]', {"purchase": 1}), ("[]", {})]
 
 @pytest.mark.parametrize("exempt, counted", NOSCRIPT, ids=["exempt", "not-exempt"])
 def test_the_noscript_pixel_counts_only_exempt_events(
-        browser: Browser, collector_with: Callable[[str], Collector], pages: PageServer,
+        browser: Browser, collector_with: Callable[[str], CollectorProcess], pages: PageServer,
         exempt: str, counted: dict[str, int]) -> None:
     running = collector_with(SHOP.format(exempt=exempt))
     pages.collector = running.url

@@ -7,7 +7,7 @@ from typing import Callable
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from .conftest import Collector, Visit
+from .conftest import CollectorProcess, Visit
 
 
 def banner(visit: Visit):  # type: ignore[no-untyped-def]
@@ -43,7 +43,7 @@ CASES = [
 
 @pytest.mark.parametrize("choice, counted", CASES, ids=[c[0] for c in CASES])
 def test_pixels_fire_only_for_granted_categories(visit: Callable[..., Visit],
-                                                  collector: Collector, choice: str,
+                                                  collector: CollectorProcess, choice: str,
                                                   counted: list[str]) -> None:
     seen = visit("shop.html")
     expect(banner(seen)).to_be_visible()
@@ -114,7 +114,7 @@ def test_preferences_reopen_and_changes_take_effect(visit: Callable[..., Visit])
                                           ("reject", []),
                                           ("analytics", ["pageview"])])
 def test_events_before_the_decision_wait_for_it(visit: Callable[..., Visit],
-                                                collector: Collector, choice: str,
+                                                collector: CollectorProcess, choice: str,
                                                 sent: list[str]) -> None:
     seen = visit("queue.html")
     expect(banner(seen)).to_be_visible()

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from .conftest import Collector, PageServer, Visit
+from .conftest import CollectorProcess, PageServer, Visit
 
 AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 GPC_SCRIPT = ("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', "
@@ -33,7 +33,7 @@ cookies = ["_demo_ads*"]
 """
 
 
-def open_page(context: BrowserContext, collector: Collector, pages: PageServer,
+def open_page(context: BrowserContext, collector: CollectorProcess, pages: PageServer,
               name: str) -> Visit:
     pages.collector = collector.url
     seen = Visit(context.new_page(), collector)
@@ -100,7 +100,7 @@ MATRIX = [
 
 @pytest.mark.parametrize("mode, gpc, choice, granted, counted", MATRIX,
                          ids=[f"{m}-{'gpc' if g else 'nogpc'}-{c}" for m, g, c, *_ in MATRIX])
-def test_modes_signals_and_choices(collector_with: Callable[[str], Collector],
+def test_modes_signals_and_choices(collector_with: Callable[[str], CollectorProcess],
                                    pages: PageServer, context: BrowserContext,
                                    gpc_context: BrowserContext, mode: str, gpc: bool,
                                    choice: str, granted: tuple[bool, bool],
@@ -136,7 +136,7 @@ def test_modes_signals_and_choices(collector_with: Callable[[str], Collector],
     assert seen.errors == []
 
 
-def test_a_higher_policy_version_asks_again(collector_with: Callable[[str], Collector],
+def test_a_higher_policy_version_asks_again(collector_with: Callable[[str], CollectorProcess],
                                             pages: PageServer,
                                             context: BrowserContext) -> None:
     first = collector_with(site())
@@ -158,7 +158,7 @@ def test_a_higher_policy_version_asks_again(collector_with: Callable[[str], Coll
 
 
 @pytest.mark.parametrize("days_later, asked", [(181, False), (183, True)])
-def test_a_decision_expires(context: BrowserContext, collector: Collector,
+def test_a_decision_expires(context: BrowserContext, collector: CollectorProcess,
                             pages: PageServer, days_later: int, asked: bool) -> None:
     seen = open_page(context, collector, pages, "shop.html")
     decide(seen.page, "accept", banner=True)
@@ -173,7 +173,7 @@ def test_a_decision_expires(context: BrowserContext, collector: Collector,
 
 
 def test_withdrawal_deletes_the_category_cookies_and_the_touch(
-        context: BrowserContext, collector: Collector, pages: PageServer) -> None:
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
     pages.collector = collector.url
     page = context.new_page()
     page.goto(pages.page("cookies.html?utm_source=newsletter&utm_campaign=spring"))
@@ -197,7 +197,7 @@ def order(page: Page) -> list[str]:
 
 
 def test_held_scripts_and_embeds_wait_and_run_in_order(
-        context: BrowserContext, collector: Collector, pages: PageServer) -> None:
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
     seen = open_page(context, collector, pages, "gating.html")
     expect(dialog(seen.page)).to_be_visible()
     seen.settle()
@@ -224,7 +224,7 @@ def test_held_scripts_and_embeds_wait_and_run_in_order(
 
 
 def test_accepting_all_runs_everything_in_document_order(
-        context: BrowserContext, collector: Collector, pages: PageServer) -> None:
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
     seen = open_page(context, collector, pages, "gating.html")
     decide(seen.page, "accept", banner=True)
     seen.page.wait_for_function("window.order.length == 4")
@@ -235,7 +235,7 @@ def test_accepting_all_runs_everything_in_document_order(
 
 
 def test_a_refused_embed_keeps_its_placeholder_on_return(
-        context: BrowserContext, collector: Collector, pages: PageServer) -> None:
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
     seen = open_page(context, collector, pages, "gating.html")
     decide(seen.page, "reject", banner=True)
     seen.page.reload()
@@ -246,7 +246,7 @@ def test_a_refused_embed_keeps_its_placeholder_on_return(
 
 
 def test_consent_mode_defaults_come_first_and_every_decision_updates(
-        context: BrowserContext, collector: Collector, pages: PageServer) -> None:
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
     seen = open_page(context, collector, pages, "consent-mode.html")
     expect(dialog(seen.page)).to_be_visible()
     layer = "dataLayer.map(a => Array.from(a))"
@@ -283,7 +283,7 @@ def test_consent_mode_defaults_come_first_and_every_decision_updates(
     ("lang-none.html", "ja-JP", "Accept all", "Reject all"),  # no Japanese: the first language
 ])
 def test_the_banner_speaks_the_page_or_browser_language(
-        browser: Browser, collector: Collector, pages: PageServer, name: str, locale: str,
+        browser: Browser, collector: CollectorProcess, pages: PageServer, name: str, locale: str,
         accept: str, reject: str) -> None:
     context = browser.new_context(locale=locale)
     try:
@@ -296,7 +296,7 @@ def test_the_banner_speaks_the_page_or_browser_language(
         context.close()
 
 
-def test_right_to_left_with_the_site_texts(collector_with: Callable[[str], Collector],
+def test_right_to_left_with_the_site_texts(collector_with: Callable[[str], CollectorProcess],
                                            pages: PageServer, context: BrowserContext) -> None:
     collector = collector_with(site(name="shop", extra='languages = ["ar", "en"]') + """
 [sites.shop.text.ar]
@@ -315,7 +315,7 @@ reject = "رفض الكل"
 
 
 def test_keyboard_only_with_focus_kept_in_the_dialog(
-        context: BrowserContext, collector: Collector, pages: PageServer) -> None:
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
     seen = open_page(context, collector, pages, "shop.html")
     page = seen.page
     box = dialog(page)
@@ -351,7 +351,7 @@ def axe(page: Page, selector: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("view", ["banner", "preferences", "gpc"])
-def test_axe_finds_no_serious_violation(browser: Browser, collector: Collector,
+def test_axe_finds_no_serious_violation(browser: Browser, collector: CollectorProcess,
                                         pages: PageServer, view: str) -> None:
     assert AXE.exists(), "axe-core is missing: run `npm ci` (make test does)"
     context = browser.new_context()
@@ -367,7 +367,7 @@ def test_axe_finds_no_serious_violation(browser: Browser, collector: Collector,
         context.close()
 
 
-def test_axe_on_a_held_embed_placeholder(context: BrowserContext, collector: Collector,
+def test_axe_on_a_held_embed_placeholder(context: BrowserContext, collector: CollectorProcess,
                                          pages: PageServer) -> None:
     seen = open_page(context, collector, pages, "gating.html")
     decide(seen.page, "reject", banner=True)
@@ -375,7 +375,7 @@ def test_axe_on_a_held_embed_placeholder(context: BrowserContext, collector: Col
     assert axe(seen.page, ".cpx-ph") == []
 
 
-def test_a_strict_csp_reports_no_violation(browser: Browser, collector: Collector,
+def test_a_strict_csp_reports_no_violation(browser: Browser, collector: CollectorProcess,
                                            pages: PageServer) -> None:
     pages.headers["csp.html"] = {"Content-Security-Policy": (
         "default-src 'self'; script-src 'self' {{collector}} 'nonce-csp-n0nce'; "

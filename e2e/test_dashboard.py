@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Page, expect
 
-from .conftest import Collector
+from .conftest import CollectorProcess
 from .test_campaigns import buy_through_campaign, flushed, secret_of
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -34,18 +34,18 @@ class Watch:
         dialog.dismiss()
 
 
-def sign_in(page: Page, collector: Collector, secret: str) -> None:
+def sign_in(page: Page, collector: CollectorProcess, secret: str) -> None:
     page.goto(f"{collector.url}/dashboard")
     page.get_by_label("Admin secret").fill(secret)
     page.get_by_role("button", name="Sign in").click()
 
 
-def sign_in_url(collector: Collector) -> str:
+def sign_in_url(collector: CollectorProcess) -> str:
     """Where the dashboard sends a browser without a session (Starlette's requires())."""
     return f"{collector.url}/dashboard/login?" + urlencode({"next": f"{collector.url}/dashboard"})
 
 
-def hit(collector: Collector, query: str, times: int = 1) -> None:
+def hit(collector: CollectorProcess, query: str, times: int = 1) -> None:
     request = urllib.request.Request(f"{collector.url}/{query}",
                                      headers={"Referer": collector.url + "/"})
     for _ in range(times):
@@ -55,7 +55,7 @@ def hit(collector: Collector, query: str, times: int = 1) -> None:
 
 @pytest.mark.parametrize("secret", ["", "wrong", "not-the-secret-either"])
 def test_the_dashboard_refuses_without_the_secret(context: BrowserContext,
-                                                  collector: Collector, secret: str) -> None:
+                                                  collector: CollectorProcess, secret: str) -> None:
     page = context.new_page()
     watch = Watch(page)
     page.goto(f"{collector.url}/dashboard")
@@ -75,7 +75,7 @@ def test_the_dashboard_refuses_without_the_secret(context: BrowserContext,
 
 
 def test_the_dashboard_shows_the_campaigns_sale(context: BrowserContext,
-                                                collector: Collector) -> None:
+                                                collector: CollectorProcess) -> None:
     hit(collector, "i.gif?s=demo&utm_source=newsletter&utm_medium=email"
                    "&utm_campaign=spring-sale&utm_content=hero", times=19)
     buy_through_campaign(context, collector, "accept").page.close()
@@ -124,7 +124,8 @@ HOSTILE = ["<script>alert(document.domain)</script>",
            "</title><svg onload=alert(1)>"]
 
 
-def test_labels_from_visitors_stay_text(context: BrowserContext, collector: Collector) -> None:
+def test_labels_from_visitors_stay_text(context: BrowserContext,
+                                        collector: CollectorProcess) -> None:
     for payload in HOSTILE:
         value = quote(payload, safe="")
         hit(collector, f"p.gif?s=demo&e=signup&a=ads&p=%2F{value}&utm_source={value}"

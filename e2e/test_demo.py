@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, expect
 
-from .conftest import Collector, Visit
+from .conftest import CollectorProcess, Visit
 
 
 def test_the_demo_shop_counts_a_whole_visit(context: BrowserContext,
-                                            collector: Collector) -> None:
+                                            collector: CollectorProcess) -> None:
     seen = Visit(context.new_page(), collector)
     page = seen.page
     page.goto(collector.url + "/demo/")

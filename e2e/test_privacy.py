@@ -8,12 +8,12 @@ from playwright.sync_api import expect
 
 from tests.helpers import PII_CASES
 
-from .conftest import Collector, PageServer, Visit
+from .conftest import CollectorProcess, PageServer, Visit
 from .test_consent import choose
 
 
 def test_personal_data_on_the_page_stays_out_of_the_store(
-        visit: Callable[..., Visit], collector: Collector, pages: PageServer) -> None:
+        visit: Callable[..., Visit], collector: CollectorProcess, pages: PageServer) -> None:
     # Land with personal data in the path, the query, the fragment and the referrer.
     landing = (pages.page("pii.html") + "?email=ada.lovelace%2Bnews%40analytical.example"
                "&tel=%2B49%2030%20123456&iban=DE89370400440532013000&first_name=Grace"

@@ -13,13 +13,13 @@ from typing import Callable, Iterator
 
 import pytest
 
-from consentpixel.pytest_plugin import Collector, PageServer, Visit
+from consentpixel.testing import CollectorProcess, PageServer, Visit
 
 SITES = Path(__file__).parent / "audit_sites"
 
 
 @pytest.fixture
-def sites(cpx_collector: Collector) -> Iterator[PageServer]:
+def sites(cpx_collector: CollectorProcess) -> Iterator[PageServer]:
     server = PageServer(SITES, cpx_collector.url)
     yield server
     server.close()
@@ -56,7 +56,7 @@ def test_assert_fired_says_what_did_fire(sites: PageServer,
         visit.assert_fired("pageview", timeout=0.5, a="ads")
 
 
-def test_expect_count_says_what_the_store_counts(cpx_collector: Collector) -> None:
+def test_expect_count_says_what_the_store_counts(cpx_collector: CollectorProcess) -> None:
     with pytest.raises(AssertionError, match="the store counts 0 purchase, not 1"):
         cpx_collector.expect_count("purchase", 1, timeout=1.5)
 
@@ -81,7 +81,7 @@ def their_suite(folder: Path, test: str, *args: str) -> subprocess.CompletedProc
                           text=True, timeout=120)
 
 
-def test_a_suite_can_use_a_running_collector(collector: Collector, tmp_path: Path) -> None:
+def test_a_suite_can_use_a_running_collector(collector: CollectorProcess, tmp_path: Path) -> None:
     which = f"cpx_collector.url == {collector.url!r}"
     done = their_suite(tmp_path, THEIR_TEST.format(which=which, site="demo"),
                        "--cpx-collector", collector.url, "--cpx-db", f"sqlite:///{collector.db}")

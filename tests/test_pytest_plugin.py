@@ -1,7 +1,7 @@
 """The pytest plugin as installed: registered, harmless without Playwright, documented.
 
-Its fixtures at work in a browser: e2e/test_pytest_plugin.py and the README's example,
-e2e/test_plugin_example.py.
+Its machinery is tested in tests/testing/; its fixtures at work in a browser in
+e2e/test_pytest_plugin.py and the README's example, e2e/test_plugin_example.py.
 """
 
 from __future__ import annotations
@@ -12,12 +12,32 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
 def test_installing_consentpixel_registers_the_plugin() -> None:
     (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "consentpixel"]
     assert plugin.value == "consentpixel.pytest_plugin"
+
+
+def test_loading_the_plugin_loads_nothing_else() -> None:
+    # Every pytest run in an environment with consentpixel loads the plugin.
+    loaded = ("import sys, consentpixel.pytest_plugin; print(sorted(m for m in sys.modules "
+              "if m.startswith(('consentpixel.', 'playwright', 'publicsuffixlist'))))")
+    done = subprocess.run([sys.executable, "-c", loaded], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "['consentpixel.pytest_plugin']", done.stderr
+
+
+def test_the_names_a_suite_imports_from_the_plugin() -> None:
+    from consentpixel import pytest_plugin, testing
+
+    assert pytest_plugin.Collector is testing.CollectorProcess  # the README's name for it
+    assert (pytest_plugin.PageServer, pytest_plugin.Visit) == (testing.PageServer, testing.Visit)
+    with pytest.raises(AttributeError, match="no attribute 'Session'"):
+        getattr(pytest_plugin, "Session")
 
 
 def test_a_suite_without_playwright_still_runs(tmp_path: Path) -> None:

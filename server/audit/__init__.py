@@ -9,10 +9,15 @@ Control on), records everything the page sends and stores, and judges it:
 - `pii.py`      personal data in URLs and bodies, found and masked
 - `traffic.py`  a request's kind (the tag's, a tracker's, first or third party) and
                 the tag's pixels decoded
-- `browser.py`  the only module that drives Playwright: sessions and scenarios
+- `chromium.py` Playwright (imported there only, when a browser starts), Chromium, and
+                their errors for people
+- `probe.js`    what runs inside the page (`probe.py` hands it to Playwright)
+- `recorder.py` every request of a browser context; pixels and beacons answered
+- `session.py`  one visitor with a fresh profile: open, decide, read each step
+- `browser.py`  the audit's run: each URL through its scenarios
 - `checks.py`   the named checks, pure functions of what was seen
 - `report.py`   the terminal summary, JSON and the HTML report
 
-Only `browser.py` needs Playwright, and it imports it when it runs, so the rest (and the
-pytest plugin) can be imported without it.
+Only `chromium.playwright()` imports Playwright, when a browser starts, so every module
+(and the pytest plugin) can be imported without it.
 """

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from ..attribution import UTM_PARAMS
 from ..currencies import MINOR_UNITS
 from ..ingest import EVENT, VALUE
-from .model import (DECISION, PIXEL, TAG, TRACKER, Check, Held, PageAudit, Request,
-                    Scenario, Settings, Status, Step, Tag)
+from .model import (DECISION, PIXEL, TAG, TRACKER, Check, Held, PageAudit, PageTag,
+                    RecordedRequest, Scenario, Status, Step, TagSettings)
 
 TITLES = {
     "tag-loaded": "the tag loaded",
@@ -58,8 +58,8 @@ class Seen:
     """A page whose tag loaded: what the checks past the first one look at."""
 
     audit: PageAudit
-    tag: Tag
-    settings: Settings
+    tag: PageTag
+    settings: TagSettings
 
     def scenario(self, name: str) -> Scenario | None:
         return scenario(self.audit, name)
@@ -78,7 +78,7 @@ def evaluate(audit: PageAudit) -> list[Check]:
 # -- what is allowed when ----------------------------------------------------------
 
 
-def allowed(category: str, granted: frozenset[str], settings: Settings) -> bool:
+def allowed(category: str, granted: frozenset[str], settings: TagSettings) -> bool:
     if category == "necessary":
         return True
     if category in settings.categories:
@@ -88,18 +88,18 @@ def allowed(category: str, granted: frozenset[str], settings: Settings) -> bool:
     return bool(granted)
 
 
-def granted_at(scenario: Scenario, step: Step, settings: Settings) -> frozenset[str]:
+def granted_at(scenario: Scenario, step: Step, settings: TagSettings) -> frozenset[str]:
     if step.decided:
         return frozenset(scenario.granted)
     return settings.before_decision(scenario.gpc)
 
 
-def when(scenario: Scenario, request: Request) -> str:
+def when(scenario: Scenario, request: RecordedRequest) -> str:
     step = scenario.step(request.step)
     return f"[{scenario.title}] {request.t:.2f} s {step.label if step else request.step}"
 
 
-def gated(scenario: Scenario, steps: list[Step], settings: Settings) -> list[str]:
+def gated(scenario: Scenario, steps: list[Step], settings: TagSettings) -> list[str]:
     """Pixels, tracker beacons, cookies and storage keys that the choice did not allow."""
     lines: list[str] = []
     stored: set[str] = set()
@@ -118,8 +118,8 @@ def gated(scenario: Scenario, steps: list[Step], settings: Settings) -> list[str
     return lines
 
 
-def refused_request(scenario: Scenario, request: Request, granted: frozenset[str],
-                    settings: Settings) -> list[str]:
+def refused_request(scenario: Scenario, request: RecordedRequest, granted: frozenset[str],
+                    settings: TagSettings) -> list[str]:
     if request.kind == PIXEL:
         lines = []
         need = request.category or "an unknown category"
@@ -283,13 +283,13 @@ def after_decision(seen: Seen, name: str, which: str, passed: str, failed: str) 
     return verdict(name, problems, passed, failed, fired(found))
 
 
-def consent_state(found: Scenario, steps: list[Step], settings: Settings) -> list[str]:
+def consent_state(found: Scenario, steps: list[Step], settings: TagSettings) -> list[str]:
     want = {"decided": True, **{c: c in found.granted for c in settings.categories}}
     return [f"[{found.title}] {step.label}: cpx('consent') is {step.consent}, not {want}"
             for step in steps if step.consent != want]
 
 
-def decision(found: Scenario, settings: Settings) -> list[str]:
+def decision(found: Scenario, settings: TagSettings) -> list[str]:
     """The decision pixel (c.gif) and cookie must say what was chosen."""
     yes = "-".join(c for c in settings.categories if c in found.granted)
     no = "-".join(c for c in settings.categories if c not in found.granted)
@@ -330,7 +330,7 @@ def expected_pixels(seen: Seen, found: Scenario) -> list[str]:
     return problems
 
 
-def pixel_problems(seen: Seen, found: Scenario, request: Request) -> list[str]:
+def pixel_problems(seen: Seen, found: Scenario, request: RecordedRequest) -> list[str]:
     params = request.params
     problems = []
     if params.get("s") != seen.tag.site:

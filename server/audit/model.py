@@ -22,7 +22,7 @@ PIXEL_KINDS = {"p.gif": PIXEL, "c.gif": DECISION, "i.gif": IMPRESSION}
 
 
 @dataclass(frozen=True)
-class Settings:
+class TagSettings:
     """The part of a site's settings (/s/SITE.js) that the checks need."""
 
     site: str
@@ -34,7 +34,7 @@ class Settings:
     attribution: str  # the category that keeps the campaign touch (cpx_touch)
 
     @classmethod
-    def from_script(cls, text: str) -> Settings | None:
+    def from_script(cls, text: str) -> TagSettings | None:
         """Read `cpx('_config',{…});`, the script the collector serves per site."""
         match = re.fullmatch(r"\s*cpx\('_config',(.*)\);?\s*", text, re.S)
         if not match:
@@ -65,7 +65,7 @@ class Finding:
 
 
 @dataclass
-class Request:
+class RecordedRequest:
     t: float        # seconds since the scenario began
     step: str       # the step it was sent in: load, decision, reload, page 2…
     method: str
@@ -152,22 +152,22 @@ class Scenario:
     granted: tuple[str, ...]  # what the visitor allows after the decision
     gpc: bool = False
     steps: list[Step] = field(default_factory=list)
-    requests: list[Request] = field(default_factory=list)
+    requests: list[RecordedRequest] = field(default_factory=list)
     error: str = ""
 
     def step(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)
 
-    def during(self, step: Step) -> list[Request]:
+    def during(self, step: Step) -> list[RecordedRequest]:
         return [request for request in self.requests if request.step == step.name]
 
 
 @dataclass
-class Tag:
+class PageTag:
     collector: str   # the base URL the tag came from, ending in /
     site: str
     event: str = ""  # a conversion on the script element itself (data-event)
-    settings: Settings | None = None
+    settings: TagSettings | None = None
 
 
 @dataclass
@@ -183,7 +183,7 @@ class Check:
 class PageAudit:
     url: str
     error: str = ""
-    tag: Tag | None = None
+    tag: PageTag | None = None
     pages: list[str] = field(default_factory=list)  # every page visited, the URL first
     banner: Banner | None = None
     scenarios: list[Scenario] = field(default_factory=list)
@@ -195,7 +195,7 @@ class PageAudit:
 
 
 @dataclass
-class Report:
+class AuditReport:
     started: str  # ISO 8601, UTC
     version: str
     live: bool

@@ -7,7 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..templating import environment
-from .model import DECISION, IMPRESSION, PIXEL, TRACKER, Check, PageAudit, Report, Scenario
+from .model import (DECISION, IMPRESSION, PIXEL, TRACKER, AuditReport, Check, PageAudit,
+                    Scenario)
 
 FIRED = (PIXEL, DECISION, IMPRESSION, TRACKER)
 MAX_EVIDENCE = 12
@@ -15,7 +16,7 @@ MARKS = {"pass": "PASS", "fail": "FAIL", "n/a": "n/a "}
 COLORS = {"pass": "\033[32m", "fail": "\033[31m", "n/a": "\033[2m"}
 
 
-def terminal(report: Report, color: bool = False) -> str:
+def terminal(report: AuditReport, color: bool = False) -> str:
     lines: list[str] = []
     for page in report.pages:
         lines += page_lines(page, color) + [""]
@@ -64,7 +65,7 @@ def fired_lines(scenario: Scenario) -> list[str]:
     return lines
 
 
-def totals(report: Report) -> str:
+def totals(report: AuditReport) -> str:
     counts = Counter(check.status for page in report.pages for check in page.checks)
     errors = sum(1 for page in report.pages if page.error)
     parts = [f"{counts['pass']} passed", f"{counts['fail']} failed", f"{counts['n/a']} n/a"]
@@ -76,20 +77,20 @@ def totals(report: Report) -> str:
         ", ".join(parts)
 
 
-def to_json(report: Report) -> str:
+def to_json(report: AuditReport) -> str:
     return json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
 
 
-def write_json(report: Report, path: Path) -> None:
+def write_json(report: AuditReport, path: Path) -> None:
     path.write_text(to_json(report) + "\n", encoding="utf-8")
 
 
-def html(report: Report) -> str:
+def html(report: AuditReport) -> str:
     template = environment.get_template("audit/report.html")
     return template.render(report=report, fired=FIRED)
 
 
-def write_html(report: Report, folder: Path) -> Path:
+def write_html(report: AuditReport, folder: Path) -> Path:
     """index.html in folder; the screenshots are already in folder/screenshots."""
     folder.mkdir(parents=True, exist_ok=True)
     index = folder / "index.html"

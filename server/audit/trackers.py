@@ -218,23 +218,26 @@ def load(path: str | Path) -> Trackers:
         raise TrackersError(f"{path}: unknown table {sorted(unknown)[0]!r} "
                             "(expected [[tracker]], [[cookie]] or [[storage]])")
     own = Trackers(
-        tuple(tracker(item, f"{path}: tracker {i}") for i, item in entries(raw, "tracker", path)),
-        tuple(rule(item, f"{path}: cookie {i}") for i, item in entries(raw, "cookie", path)),
-        tuple(rule(item, f"{path}: storage {i}") for i, item in entries(raw, "storage", path)))
+        tuple(parse_tracker(item, f"{path}: tracker {i}")
+              for i, item in parse_entries(raw, "tracker", path)),
+        tuple(parse_rule(item, f"{path}: cookie {i}")
+              for i, item in parse_entries(raw, "cookie", path)),
+        tuple(parse_rule(item, f"{path}: storage {i}")
+              for i, item in parse_entries(raw, "storage", path)))
     return BUILTIN.extended(own)
 
 
-def entries(raw: dict[str, Any], table: str, path: str | Path) -> list[tuple[int, Any]]:
+def parse_entries(raw: dict[str, Any], table: str, path: str | Path) -> list[tuple[int, Any]]:
     items = raw.get(table, [])
     if not isinstance(items, list):
         raise TrackersError(f"{path}: {table}: write it as [[{table}]]")
     return list(enumerate(items, 1))
 
 
-def tracker(item: Any, where: str) -> Tracker:
-    fields = checked(item, TRACKER_KEYS, where)
-    host = text(fields, "host", where).lower().strip(".")
-    path = text(fields, "path", where)
+def parse_tracker(item: Any, where: str) -> Tracker:
+    fields = parse_table(item, TRACKER_KEYS, where)
+    host = parse_string(fields, "host", where).lower().strip(".")
+    path = parse_string(fields, "path", where)
     if not host and not path:
         raise TrackersError(f"{where}: give a host, a path, or both")
     if path and not path.startswith(("/", "*")):
@@ -242,20 +245,20 @@ def tracker(item: Any, where: str) -> Tracker:
     beacon = fields.get("beacon", True)
     if not isinstance(beacon, bool):
         raise TrackersError(f"{where}: beacon must be true or false")
-    return Tracker(text(fields, "name", where) or host or path, host, path,
-                   text(fields, "category", where) or "ads", beacon)
+    return Tracker(parse_string(fields, "name", where) or host or path, host, path,
+                   parse_string(fields, "category", where) or "ads", beacon)
 
 
-def rule(item: Any, where: str) -> NameRule:
-    fields = checked(item, RULE_KEYS, where)
-    name = text(fields, "name", where)
+def parse_rule(item: Any, where: str) -> NameRule:
+    fields = parse_table(item, RULE_KEYS, where)
+    name = parse_string(fields, "name", where)
     if not name:
         raise TrackersError(f"{where}: name is required")
-    return NameRule(name, text(fields, "category", where) or "ads",
-                    text(fields, "owner", where))
+    return NameRule(name, parse_string(fields, "category", where) or "ads",
+                    parse_string(fields, "owner", where))
 
 
-def checked(item: Any, allowed: set[str], where: str) -> dict[str, Any]:
+def parse_table(item: Any, allowed: set[str], where: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise TrackersError(f"{where}: must be a table")
     unknown = set(item) - allowed
@@ -265,7 +268,7 @@ def checked(item: Any, allowed: set[str], where: str) -> dict[str, Any]:
     return item
 
 
-def text(fields: dict[str, Any], key: str, where: str) -> str:
+def parse_string(fields: dict[str, Any], key: str, where: str) -> str:
     value = fields.get(key, "")
     if not isinstance(value, str):
         raise TrackersError(f"{where}: {key} must be a string")

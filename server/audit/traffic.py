@@ -1,29 +1,28 @@
 """What a request is: the tag's own, a known tracker's, or first or third party.
 
-A request the browser recorded (`Raw`) becomes a `model.Request` here, classified,
-with its pixel parameters decoded and personal data masked in its URL and body.
+A request as the browser saw it (`Raw`) becomes the audit's record of it here (a
+`RecordedRequest`): classified, its pixel parameters decoded, personal data masked in
+its URL and body.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from publicsuffixlist import PublicSuffixList
+
 from . import pii
 from .model import (FIRST_PARTY, PIXEL, PIXEL_KINDS, TAG, THIRD_PARTY, TRACKER,
-                    TRACKER_SCRIPT, Cookie, Finding, Request, Settings, Stored)
+                    TRACKER_SCRIPT, Cookie, Finding, RecordedRequest, Stored, TagSettings)
 from .trackers import Trackers
 
 MAX_BODY = 2000
 TAG_FILES = re.compile(r"^(?:t\.js|b\.js|b\.css|s/[^/]+\.js|gcm/[^/]+\.js)$")
 PIXEL_FILE = re.compile(r"^([pci]\.gif)$")
-# Second-level labels under which registries sell names: "shop.example.co.uk" is a site
-# of its own. Without the public suffix list this is an approximation; it errs towards
-# calling a host third party.
-SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ltd", "plc", "or",
-                          "ne", "go", "gob", "nic", "mil"})
 
 
 @dataclass
@@ -43,18 +42,23 @@ class Raw:
     navigation: bool = False
 
 
+@functools.cache
+def suffixes() -> PublicSuffixList:
+    """The public suffix list the package ships (read once: it takes some 70 ms)."""
+    return PublicSuffixList()
+
+
 def site_of(host: str) -> str:
-    """The registrable part of a host: "www.shop.example" → "shop.example"."""
+    """The registrable part of a host: "www.shop.example" → "shop.example", and
+    "shop.vercel.app" → itself, since anyone can have a name under vercel.app."""
     host = host.lower().rstrip(".")
     try:
         ipaddress.ip_address(host.strip("[]"))
         return host
     except ValueError:
         pass
-    labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    # None for a public suffix itself, or a name such as localhost: the host is the site
+    return suffixes().privatesuffix(host) or host
 
 
 def same_site(url: str, page: str) -> bool:
@@ -80,7 +84,7 @@ class Classifier:
     page: str
     collector: str
     trackers: Trackers
-    settings: Settings | None = None
+    settings: TagSettings | None = None
 
     def kind(self, url: str) -> tuple[str, str, str]:
         """(kind, tracker name, category) of a request."""
@@ -94,7 +98,7 @@ class Classifier:
             return (TRACKER if tracker.beacon else TRACKER_SCRIPT), tracker.name, tracker.category
         return (FIRST_PARTY if same_site(url, self.page) else THIRD_PARTY), "", ""
 
-    def request(self, raw: Raw) -> Request:
+    def request(self, raw: Raw) -> RecordedRequest:
         kind, tracker, category = self.kind(raw.url)
         scan = pii.scan_url(raw.url)
         body = (raw.body or b"")[:64_000].decode("utf-8", "replace")
@@ -105,7 +109,7 @@ class Classifier:
             params = {k: scan.mask(v) for k, v in pixel_params(raw.url).items()}
             if kind == PIXEL and self.settings:
                 category = self.settings.events.get(params.get("e", ""), "")
-        return Request(
+        return RecordedRequest(
             t=round(raw.t, 3), step=raw.step, method=raw.method, url=scan.mask(raw.url),
             resource=raw.resource, kind=kind, tracker=tracker, category=category,
             params=params, body=scan.mask(body)[:MAX_BODY], referer=scan.mask(raw.referer),
