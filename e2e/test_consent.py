@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Route, expect
 
-from .conftest import CollectorProcess, Visit
+from .conftest import CollectorProcess, PageServer, Visit
 
 
 def banner(visit: Visit):  # type: ignore[no-untyped-def]
@@ -171,3 +171,20 @@ def test_the_tag_twice_counts_once(visit: Callable[..., Visit]) -> None:
     assert seen.events() == ["pageview"]
     expect(banner(seen)).to_have_count(0)
     assert seen.errors == []
+
+
+def test_the_banner_waits_for_a_body_held_back_by_a_slow_script(
+        context: BrowserContext, collector: CollectorProcess, pages: PageServer) -> None:
+    # The blocking script in <head> is answered only once the banner's stylesheet has
+    # loaded: the consent module is then ready while the page has no <body> yet.
+    pages.collector = collector.url
+    page = context.new_page()
+    held: list[Route] = []
+    page.route("**/slow-head.js", lambda route: held.append(route))
+    with page.expect_response(lambda response: "/b.css" in response.url):
+        page.goto(pages.page("slow-head.html"), wait_until="commit")
+    assert page.evaluate("document.body") is None
+    assert held, "the blocking script was never requested"
+    held[0].fulfill(body="window.slowHeadRan = true;", content_type="application/javascript")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert page.evaluate("window.slowHeadRan") is True

@@ -6,7 +6,7 @@ Installing consentpixel brings the fixtures (cpx_…); the browser needs Playwri
 
 from typing import Callable
 
-from consentpixel.pytest_plugin import Collector, PageServer, Visit
+from consentpixel.testing import CollectorProcess, PageServer, Visit
 
 THANKS = """<!doctype html>
 <html lang="en">
@@ -33,7 +33,7 @@ def test_nothing_is_sent_before_a_decision_nor_after_refusal(
 
 def test_the_purchase_counts_once_ads_are_allowed(
         cpx_pages: PageServer, cpx_open: Callable[..., Visit],
-        cpx_collector: Collector) -> None:
+        cpx_collector: CollectorProcess) -> None:
     visit = cpx_open(cpx_pages.add("thanks.html", THANKS))
     visit.choose("ads")  # conversions, but no page views
     visit.assert_fired("purchase", v="49.90", c="EUR", a="ads")

@@ -1,7 +1,7 @@
 """The plugin's fixtures and assertions in a real browser: they fail when they should,
 and point at a collector or config of the user's own.
 
-The README's example (e2e/test_plugin_example.py) shows them passing.
+The documented example (docs/testing.md, e2e/test_plugin_example.py) shows them passing.
 """
 
 from __future__ import annotations

@@ -272,7 +272,7 @@ async def json_body(request: Request) -> Any:
 
 
 async def unknown(request: Request) -> Response:
-    raise ApiError(404, f"no endpoint {request.url.path}; see the README's API section")
+    raise ApiError(404, f"no endpoint {request.url.path}; see docs/api.md")
 
 
 def routes() -> list[BaseRoute]:

@@ -29,13 +29,9 @@ if TYPE_CHECKING:
 
     from .testing import CollectorProcess, PageServer, Visit
 
-    Collector = CollectorProcess
-
-# The classes a suite imports from here for its annotations (the README's example
-# does), loaded from consentpixel.testing when first asked for. `Collector` is the
-# name the README uses for CollectorProcess.
-EXPORTS = {"Collector": "CollectorProcess", "CollectorProcess": "CollectorProcess",
-           "PageServer": "PageServer", "Visit": "Visit"}
+# The classes a suite may import from here for its annotations, loaded from
+# consentpixel.testing when first asked for.
+EXPORTS = {"CollectorProcess": "CollectorProcess", "PageServer": "PageServer", "Visit": "Visit"}
 
 
 def __getattr__(name: str) -> Any:

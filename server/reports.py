@@ -1,6 +1,6 @@
 """Reports: one query layer for the CLI, the JSON API and the dashboard.
 
-What the figures mean (the README's "Reports" section says the same):
+What the figures mean (docs/reports.md says the same):
 
 - a conversion is every counted event except page views, impressions, clicks and the
   shopping steps on the way to one (`add_to_cart`, `begin_checkout`);

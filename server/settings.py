@@ -1,7 +1,7 @@
 """Every setting consentpixel reads, in one table: name, default and help.
 
 The config loader validates against these tables, `consentpixel init` writes its
-starter file from them, and a test checks that the README documents each one.
+starter file from them, and a test checks that docs/configuration.md documents each one.
 """
 
 from __future__ import annotations

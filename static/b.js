@@ -10,7 +10,9 @@
   css.rel = 'stylesheet';
   css.href = d.currentScript.src.replace('/b.js', '/b.css');
   css.onload = css.onerror = function () {
-    cpx('_ui', consent);
+    // A blocking script in <head> can hold the parser back: no <body> to show in yet.
+    if (d.body) cpx('_ui', consent);
+    else d.addEventListener('DOMContentLoaded', function () { cpx('_ui', consent); });
   };
   d.head.appendChild(css);
 

@@ -43,7 +43,7 @@ def config_file(directory: Path, db: str, **collector: Any) -> Path:
     return path
 
 
-class Collector:
+class ServeProcess:
     """`python -m consentpixel serve` on a free port; its output is kept for failures."""
 
     def __init__(self, *args: str) -> None:
@@ -113,7 +113,7 @@ class Collector:
             self.process.send_signal(signal.SIGTERM)
         self.wait()
 
-    def __enter__(self) -> Collector:
+    def __enter__(self) -> ServeProcess:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

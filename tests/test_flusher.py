@@ -30,7 +30,7 @@ from consentpixel.store import Store, StoreError, open_store
 from consentpixel.store.sqlite import BUSY_TIMEOUT, SQLiteStore
 
 from .helpers import ORIGIN
-from .servers import Collector, Load, call, config_file, pixel, stored_by_path, stored_hits
+from .servers import ServeProcess, Load, call, config_file, pixel, stored_by_path, stored_hits
 
 TAB = {"Referer": ORIGIN + "/", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"}
 
@@ -184,7 +184,7 @@ def test_housekeeping_rolls_up_by_the_sites_settings(store: Store) -> None:
 def outage(tmp_path: Path, db: str, go_away: Any, come_back: Any) -> None:
     """Load a collector, take its store away, keep loading, bring it back: exact counts."""
     config = config_file(tmp_path, db, max_buffer_cells=1000)
-    with Collector("--config", str(config)) as collector:
+    with ServeProcess("--config", str(config)) as collector:
         paths = [pixel(f"/page/{index}") for index in range(20)]
         load = Load(collector.url, paths, threads=3)
         collector.wait_until(lambda: stored_hits(db) > 0, "a first write")

@@ -25,7 +25,7 @@ from consentpixel.pixel import GIF
 from consentpixel.store import open_store
 
 from .helpers import ORIGIN
-from .servers import SECRET, Collector
+from .servers import SECRET, ServeProcess
 
 PII = ["jane.doe@example.com", "+49 30 12345678", "4111111111111111", "DE89370400440532013000",
        "192.168.1.20", "550e8400-e29b-41d4-a716-446655440000", "9f8e7d6c5b4a39281706f5e4"]
@@ -241,7 +241,7 @@ def stored_text(db: str) -> bytes:
 
 
 def test_a_running_collector_shrugs_off_garbage(database: str) -> None:
-    with Collector("--db", database) as collector:
+    with ServeProcess("--db", database) as collector:
         for endpoint in ENDPOINTS:
             for query in HOSTILE_QUERIES:
                 target = f"{endpoint}?{query}".encode() if query else endpoint.encode()

@@ -1,7 +1,7 @@
 """The pytest plugin as installed: registered, harmless without Playwright, documented.
 
 Its machinery is tested in tests/testing/; its fixtures at work in a browser in
-e2e/test_pytest_plugin.py and the README's example, e2e/test_plugin_example.py.
+e2e/test_pytest_plugin.py and the documented example (docs/testing.md), e2e/test_plugin_example.py.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ def test_loading_the_plugin_loads_nothing_else() -> None:
 def test_the_names_a_suite_imports_from_the_plugin() -> None:
     from consentpixel import pytest_plugin, testing
 
-    assert pytest_plugin.Collector is testing.CollectorProcess  # the README's name for it
-    assert (pytest_plugin.PageServer, pytest_plugin.Visit) == (testing.PageServer, testing.Visit)
-    with pytest.raises(AttributeError, match="no attribute 'Session'"):
-        getattr(pytest_plugin, "Session")
+    assert (pytest_plugin.CollectorProcess, pytest_plugin.PageServer, pytest_plugin.Visit) == (
+        testing.CollectorProcess, testing.PageServer, testing.Visit)
+    for name in ("Session", "Collector"):  # Collector is the collector's own state
+        with pytest.raises(AttributeError, match=f"no attribute '{name}'"):
+            getattr(pytest_plugin, name)
 
 
 def test_a_suite_without_playwright_still_runs(tmp_path: Path) -> None:

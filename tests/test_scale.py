@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import Collector, Load, pixel, stored_by_path, stored_hits
+from .servers import ServeProcess, Load, pixel, stored_by_path, stored_hits
 
 PATHS = [pixel(f"/page/{index}") for index in range(10)]
 
@@ -31,7 +31,7 @@ def children(parent: int) -> list[int]:
 @pytest.mark.postgres
 def test_two_collectors_on_one_postgres_count_exactly(postgres_url: str) -> None:
     """Both write the same cells at the same time, and each its own."""
-    with Collector("--db", postgres_url) as first, Collector("--db", postgres_url) as second:
+    with ServeProcess("--db", postgres_url) as first, ServeProcess("--db", postgres_url) as second:
         loads = [Load(first.url, [*PATHS, pixel("/first")], threads=3, each=400),
                  Load(second.url, [*PATHS, pixel("/second")], threads=3, each=400)]
         answered = [load.join() for load in loads]
@@ -46,7 +46,7 @@ def test_workers_count_exactly(store: str, tmp_path: Path, request: pytest.Fixtu
                                ) -> None:
     db = (f"sqlite:///{tmp_path / 'workers.db'}" if store == "sqlite"
           else str(request.getfixturevalue("postgres_url")))
-    with Collector("--db", db, "--workers", "2") as collector:
+    with ServeProcess("--db", db, "--workers", "2") as collector:
         collector.wait_until(lambda: len(children(collector.process.pid)) >= 2, "two workers")
         load = Load(collector.url, PATHS, threads=6, each=300)
         answered = load.join()

@@ -22,7 +22,7 @@ from uvicorn.importer import import_from_string
 from consentpixel import demo, serving
 from consentpixel.store import open_store
 
-from .servers import SECRET, Collector, config_file
+from .servers import SECRET, ServeProcess, config_file
 
 CONFIGURED = "the-config-files-secret"
 
@@ -123,7 +123,7 @@ def metrics(connection: http.client.HTTPConnection, secret: str) -> tuple[int, s
     return response.status, response.read().decode()
 
 
-def answers_by_worker(collector: Collector, workers: int) -> dict[str, tuple[int, int]]:
+def answers_by_worker(collector: ServeProcess, workers: int) -> dict[str, tuple[int, int]]:
     """Per worker process (the pid /metrics reports): the status for the environment's
     secret and, on the same connection and so the same process, for the config's."""
     parts = urlsplit(collector.url)
@@ -145,8 +145,8 @@ def answers_by_worker(collector: Collector, workers: int) -> dict[str, tuple[int
 def test_the_environments_secret_wins_in_every_process(tmp_path: Path, workers: int) -> None:
     path = config_file(tmp_path, f"sqlite:///{tmp_path / 'secret.db'}",
                        admin_secret=CONFIGURED)
-    # Collector runs serve with CONSENTPIXEL_ADMIN_SECRET=SECRET in its environment.
-    with Collector("--config", str(path), "--workers", str(workers)) as collector:
+    # ServeProcess runs serve with CONSENTPIXEL_ADMIN_SECRET=SECRET in its environment.
+    with ServeProcess("--config", str(path), "--workers", str(workers)) as collector:
         assert "(admin secret: as configured)" in collector.log()
         answers = answers_by_worker(collector, workers)
         assert collector.get("/api/v1/sites", {"Authorization": f"Bearer {CONFIGURED}"}

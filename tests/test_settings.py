@@ -21,3 +21,4 @@ def test_every_setting_is_documented(table: str, setting: settings.Setting) -> N
     default = setting.default
     shown = json.dumps(default) if not isinstance(default, bool) else str(default).lower()
     assert f"`{shown}`" in row or (default in ({}, [], "") and "—" in row), row
+    assert row.rstrip(" |").endswith(setting.help), f"the help of {table}.{setting.name} differs"

@@ -11,14 +11,14 @@ import signal
 
 import pytest
 
-from .servers import Collector, Load, pixel, stored_by_path, stored_hits
+from .servers import ServeProcess, Load, pixel, stored_by_path, stored_hits
 
 PATHS = [pixel(f"/page/{index}") for index in range(10)]
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_under_load_writes_every_answered_hit(database: str, number: int) -> None:
-    with Collector("--db", database) as collector:
+    with ServeProcess("--db", database) as collector:
         load = Load(collector.url, PATHS, threads=6)
         collector.wait_until(lambda: sum(load.answered) > 1500, "loaded")
         status = collector.signal(number)  # the load goes on until the port is closed
@@ -29,7 +29,7 @@ def test_a_signal_under_load_writes_every_answered_hit(database: str, number: in
 
 
 def test_kill_9_loses_at_most_what_came_after_the_last_write(database: str) -> None:
-    with Collector("--db", database) as collector:
+    with ServeProcess("--db", database) as collector:
         before = Load(collector.url, PATHS, threads=3, each=200).join()
         collector.wait_until(lambda: stored_hits(database) == before, "a write")
         after = Load(collector.url, PATHS, threads=3, each=100).join()
