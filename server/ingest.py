@@ -84,7 +84,7 @@ def hour(now: float) -> int:
     return int(now) // 3600 * 3600
 
 
-def minor_units(raw: str, currency: str) -> int:
+def parse_minor_units(raw: str, currency: str) -> int:
     if not VALUE.match(raw):
         raise Drop("value")
     value = Decimal(raw)
@@ -272,7 +272,7 @@ class Ingest:
             raise Drop("consent")
         if gpc and category in site.gpc_categories and params.get("x") != "1":
             raise Drop("gpc")
-        currency, value = self.value(site, params)
+        currency, value = self.parse_value(site, params)
         device = self.device(agent)[0]
         source, medium, campaign, content = labels(params)
         cell = Cell(site=site.name, period=hour(now), event=event,
@@ -323,14 +323,14 @@ class Ingest:
             return event in site.exempt_events
         return category in granted.split("-")
 
-    def value(self, site: Site, params: dict[str, str]) -> tuple[str, int]:
+    def parse_value(self, site: Site, params: dict[str, str]) -> tuple[str, int]:
         raw_value, code = params.get("v", ""), params.get("c", "").upper()
         if not raw_value and not code:
             return "", 0
         currency = code or site.currency
         if currency not in MINOR_UNITS:
             raise Drop("currency")
-        return currency, minor_units(raw_value, currency) if raw_value else 0
+        return currency, parse_minor_units(raw_value, currency) if raw_value else 0
 
     def device(self, agent: str) -> tuple[str, bool]:
         """The device class of a User-Agent, and whether it is automated; remembered."""

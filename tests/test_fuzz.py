@@ -20,7 +20,7 @@ from consentpixel import config as config_module, privacy
 from consentpixel.buffer import Buffer
 from consentpixel.currencies import MINOR_UNITS
 from consentpixel.ingest import MAX_FIELDS, MAX_QUERY, MAX_VALUE, Drop, Ingest, Verdicts, \
-    minor_units, parse_query
+    parse_minor_units, parse_query
 from consentpixel.pixel import GIF
 from consentpixel.store import open_store
 
@@ -98,7 +98,7 @@ def test_a_plain_word_is_one_no_rule_matches(text: str) -> None:
        st.sampled_from(sorted(MINOR_UNITS)))
 def test_values_are_bounded_or_refused(raw: str, currency: str) -> None:
     try:
-        value = minor_units(raw, currency)
+        value = parse_minor_units(raw, currency)
     except Drop as drop:
         assert drop.reason == "value"
         return

@@ -10,7 +10,7 @@ import pytest
 from consentpixel import config as config_module
 from consentpixel.buffer import Buffer, Cell
 from consentpixel.config import Config, Link
-from consentpixel.ingest import Drop, Ingest, minor_units, parse_query
+from consentpixel.ingest import Drop, Ingest, parse_minor_units, parse_query
 
 from .helpers import ORIGIN, headers, hit
 
@@ -63,14 +63,14 @@ def test_a_value_without_currency_takes_the_site_default(ingest: Ingest) -> None
                                  "0x10", "1_000", " 5", ""])
 def test_malformed_values_are_refused(raw: str) -> None:
     with pytest.raises(Drop) as refused:
-        minor_units(raw, "EUR")
+        parse_minor_units(raw, "EUR")
     assert refused.value.reason == "value"
 
 
 def test_bounds_and_minor_units() -> None:
-    assert minor_units("10000000", "EUR") == 1_000_000_000
-    assert minor_units("1.2345", "BHD") == 1234
-    assert minor_units("1.5", "JPY") == 2
+    assert parse_minor_units("10000000", "EUR") == 1_000_000_000
+    assert parse_minor_units("1.2345", "BHD") == 1234
+    assert parse_minor_units("1.5", "JPY") == 2
 
 
 @pytest.mark.parametrize("params, header, reason", [
