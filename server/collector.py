@@ -40,10 +40,7 @@ class Collector:
         self.buffer = Buffer(config.max_cells_per_hour, config.max_buffer_cells)
         self.ingest = Ingest(config, self.buffer, store.salt())
         self.flusher = Flusher(config, store, self.buffer, self.ingest)
-        self.tag = tag.TagFiles()
-        self.site_scripts = {name: tag.site_script(site) for name, site in config.sites.items()}
-        self.consent_mode = {name: tag.consent_mode_script(site)
-                             for name, site in config.sites.items()}
+        self.tag = tag.TagFiles(config.sites)
         self.started = time.time()
         self.admin_secret = admin_secret(config)
         self.sign_in_failures = auth.Failures()
