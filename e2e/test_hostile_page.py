@@ -172,7 +172,9 @@ def test_only_a_decision_cookie_of_ours_is_believed(
 # What a page tracks as a conversion's value and currency -> what the pixel carries.
 VALUES = [
     ({"value": 49.90, "currency": "eur"}, ("49.9", "EUR")),
-    ({"value": "12.5"}, ("12.5", None)),
+    ({"value": "12.50"}, ("12.50", None)),
+    ({"value": 0.1 + 0.2, "currency": "USD"}, ("0.3", "USD")),
+    ({"value": "1e3", "currency": "EUR"}, (None, None)),
     ({"value": "abc", "currency": "EUR"}, (None, None)),
     ({"value": -5, "currency": "EUR"}, (None, None)),
     ({"value": 1e9, "currency": "EUR"}, (None, None)),

@@ -54,14 +54,16 @@ cpx('_attribution', function (core) {
 
     touch: touch,
 
-    // A value is a number from 0 to 10,000,000 in a currency of three letters, or in
-    // the site's: anything else is left out.
+    // A value is a number from 0 to 10,000,000 with at most six decimals (as written, or
+    // a number rounded to six), in a currency of three letters or in the site's: with
+    // anything else, the conversion goes without them.
     conversion: function (properties) {
-      var value = +own(properties, 'value');
+      var value = own(properties, 'value');
+      var text = typeof value == 'number' ? '' + Math.round(value * 1e6) / 1e6 : '' + (value || '');
       var currency = ('' + (own(properties, 'currency') || '')).toUpperCase();
       var orderId = own(properties, 'order_id');
-      var valid = value >= 0 && value <= 1e7 && /^([A-Z]{3})?$/.test(currency);
-      return (valid ? parameter('v', Math.round(value * 1e6) / 1e6) + parameter('c', currency) : '') +
+      var valid = /^\d{1,8}(\.\d{1,6})?$/.test(text) && text <= 1e7 && /^([A-Z]{3})?$/.test(currency);
+      return (valid ? parameter('v', text) + parameter('c', currency) : '') +
         parameter('o', orderId && hash('' + orderId));
     }
   };
