@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import settings, texts
+from . import proxies, settings, texts
 from .currencies import MINOR_UNITS
 from .settings import Setting
 
@@ -128,6 +128,12 @@ class Config:
     flush_interval: float = COLLECTOR_DEFAULTS["flush_interval"]
     max_cells_per_hour: int = COLLECTOR_DEFAULTS["max_cells_per_hour"]
     max_buffer_cells: int = COLLECTOR_DEFAULTS["max_buffer_cells"]
+    max_orders_per_hour: int = COLLECTOR_DEFAULTS["max_orders_per_hour"]
+    rate_limit_clients: int = COLLECTOR_DEFAULTS["rate_limit_clients"]
+    max_connections: int = COLLECTOR_DEFAULTS["max_connections"]
+    forwarded_allow_ips: tuple[str, ...] = tuple(COLLECTOR_DEFAULTS["forwarded_allow_ips"])
+    forwarded_header: str = COLLECTOR_DEFAULTS["forwarded_header"]
+    public_url: str = COLLECTOR_DEFAULTS["public_url"]
     path: str | None = None
     demo: bool = False  # serve the demo shop under /demo/
 
@@ -162,7 +168,37 @@ def parse(raw: dict[str, Any], path: str | None = None) -> Config:
         raise ConfigError("collector.db: use sqlite:///path or postgresql://…")
     if values["flush_interval"] <= 0:
         raise ConfigError("collector.flush_interval: must be more than 0")
+    parse_network_limits(values)
     return Config(sites=sites, path=path, **values)
+
+
+def parse_network_limits(values: dict[str, Any]) -> None:
+    """The collector's connection and proxy settings, checked in place."""
+    for key in ("max_orders_per_hour", "rate_limit_clients", "max_connections"):
+        if values[key] < 1:
+            raise ConfigError(f"collector.{key}: must be 1 or more")
+    try:
+        proxies.parse_networks(values["forwarded_allow_ips"])
+    except ValueError as exc:
+        raise ConfigError(f"collector.forwarded_allow_ips: {exc}") from None
+    values["forwarded_allow_ips"] = tuple(values["forwarded_allow_ips"])
+    values["public_url"] = parse_public_url(values["public_url"])
+
+
+def parse_public_url(text: str) -> str:
+    """An origin such as https://collect.example, without a trailing slash."""
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 (it checks the port)
+    except ValueError:
+        parts = parts._replace(scheme="")
+    if parts.scheme not in ("http", "https") or not parts.hostname or \
+            parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"collector.public_url: {text!r} is not a URL like "
+                          "https://collect.example (scheme and host, no path)")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def parse_site(name: str, raw: dict[str, Any]) -> Site:

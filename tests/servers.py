@@ -46,11 +46,12 @@ def config_file(directory: Path, db: str, **collector: Any) -> Path:
 class ServeProcess:
     """`python -m consentpixel serve` on a free port; its output is kept for failures."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, file_limit: int | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "consentpixel", "serve", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=dict(os.environ, CONSENTPIXEL_ADMIN_SECRET=SECRET))
+            env=dict(os.environ, CONSENTPIXEL_ADMIN_SECRET=SECRET),
+            preexec_fn=None if file_limit is None else lambda: limit_files(file_limit))
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         self.output = [first]
@@ -119,6 +120,13 @@ class ServeProcess:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.stop()
+
+
+def limit_files(count: int) -> None:
+    """In a child before exec: at most count open files, soft and hard."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def call(client: TestClient, function: Callable[[], Awaitable[bool]]) -> bool:
