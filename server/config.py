@@ -131,7 +131,8 @@ class Config:
     max_orders_per_hour: int = COLLECTOR_DEFAULTS["max_orders_per_hour"]
     rate_limit_clients: int = COLLECTOR_DEFAULTS["rate_limit_clients"]
     max_connections: int = COLLECTOR_DEFAULTS["max_connections"]
-    forwarded_allow_ips: tuple[str, ...] = tuple(COLLECTOR_DEFAULTS["forwarded_allow_ips"])
+    forwarded_allow_ips: list[str] = field(
+        default_factory=lambda: list(COLLECTOR_DEFAULTS["forwarded_allow_ips"]))
     forwarded_header: str = COLLECTOR_DEFAULTS["forwarded_header"]
     public_url: str = COLLECTOR_DEFAULTS["public_url"]
     path: str | None = None
@@ -181,7 +182,6 @@ def parse_network_limits(values: dict[str, Any]) -> None:
         proxies.parse_networks(values["forwarded_allow_ips"])
     except ValueError as exc:
         raise ConfigError(f"collector.forwarded_allow_ips: {exc}") from None
-    values["forwarded_allow_ips"] = tuple(values["forwarded_allow_ips"])
     values["public_url"] = parse_public_url(values["public_url"])
 
 

@@ -75,8 +75,9 @@ def fit_file_limit(max_connections: int) -> int:
     wanted = max_connections + SPARE_FILES
     if soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
-        soft = raised
+        if raised > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
     if soft == resource.RLIM_INFINITY:
         return max_connections
     return max(1, min(max_connections, soft - SPARE_FILES))

@@ -72,3 +72,22 @@ def test_an_order_twice_in_one_flush_counts_once() -> None:
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     assert len(buffer.batch.orders) == 1
+
+
+def test_order_ids_past_the_hourly_cap_are_counted_without_them() -> None:
+    buffer = Buffer(max_orders_per_hour=3)
+    purchase = cell()._replace(event="purchase", currency="EUR")
+    for index in range(5):
+        assert buffer.add_order("demo", f"digest-{index}", purchase, 100)
+    assert sorted(digest for _, digest in buffer.batch.orders) == ["digest-0", "digest-1",
+                                                                   "digest-2"]
+    assert buffer.batch.cells == {purchase: [2, 200]}  # counted, no order kept
+    buffer.take()
+    assert buffer.add_order("demo", "digest-1", purchase, 100)  # a known order still is one
+    assert ("demo", "digest-1") in buffer.batch.orders
+    later = purchase._replace(period=purchase.period + 3600)
+    assert buffer.add_order("demo", "digest-1", later, 100)  # and in the next hour
+    assert buffer.add_order("demo", "digest-9", later, 100)  # which has room again
+    assert len(buffer.batch.orders) == 2
+    assert buffer.add_order("other", "digest-9", purchase, 100)  # the cap is per site
+    assert ("other", "digest-9") in buffer.batch.orders
