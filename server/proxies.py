@@ -29,12 +29,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_networks(allowed: Iterable[str]) -> tuple[Network, ...]:
-    """Addresses and networks ("10.0.0.0/8"); "*" is every address. ValueError names
+    """Addresses and networks ("10.0.0.0/8"); "*" is left to Proxies. ValueError names
     the entry that is neither."""
     networks: list[Network] = []
     for entry in allowed:
         if entry.strip() == "*":
-            networks += [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
             continue
         try:
             networks.append(ipaddress.ip_network(entry.strip(), strict=False))
@@ -62,14 +61,19 @@ def parse_address(text: str) -> str | None:
 
 
 class Proxies:
+    """The proxies forwarded_allow_ips names. "*" makes every peer a proxy, whatever its
+    address, and believes the last hop it names (the address it saw); hops further left
+    are followed only through proxies named by address."""
+
     def __init__(self, allowed: Sequence[str], header: str = "x-forwarded-for") -> None:
         self.networks = parse_networks(allowed)
+        self.any_peer = any(entry.strip() == "*" for entry in allowed)
         self.header = HEADERS[header]
         # Whether an address is a trusted proxy: peers are few, so this rarely fills.
         self.known: BoundedCache[str, bool] = BoundedCache(4096, 64)
 
     def __bool__(self) -> bool:
-        return bool(self.networks)
+        return bool(self.networks) or self.any_peer
 
     def trusts(self, address: str) -> bool:
         trusted = self.known.get(address)
@@ -84,7 +88,7 @@ class Proxies:
         """Put the client a trusted proxy names, and the scheme it was reached by, into
         the scope; leave it as it is for any other peer."""
         peer = scope.get("client")
-        if not peer or not self.trusts(peer[0]):
+        if not peer or not (self.any_peer or self.trusts(peer[0])):
             return
         hops, scheme = self.read(scope["headers"])
         client = peer[0]

@@ -46,7 +46,8 @@ COLLECTOR = (
     Setting("forwarded_allow_ips", [],
             "Proxies whose forwarded_header is believed for the client address, as "
             "addresses or networks, e.g. [\"127.0.0.1\"] behind nginx on the same host; "
-            "\"*\" trusts every peer. Empty: the client is the socket peer."),
+            "\"*\" takes any peer for one (only the hop it adds is believed). Empty: the "
+            "client is the socket peer."),
     Setting("forwarded_header", "x-forwarded-for",
             "The header those proxies name the client in: x-forwarded-for, or forwarded "
             "(RFC 7239); the other one is ignored.", ("x-forwarded-for", "forwarded")),

@@ -36,6 +36,10 @@ CASES: list[tuple[str, list[str], str, list[tuple[str, str]], str, str]] = [
     ("127.0.0.1", NGINX, "x-forwarded-for", [("forwarded", "for=203.0.113.7")], "127.0.0.1", "http"),
     ("203.0.113.50", ["*"], "x-forwarded-for", [("x-forwarded-for", "192.0.2.9")], "192.0.2.9",
      "http"),
+    ("10.1.1.1", ["*"], "x-forwarded-for", [("x-forwarded-for", "10.2.2.2, 192.0.2.9")],
+     "192.0.2.9", "http"),  # any peer: only the hop it added itself
+    ("10.1.1.1", ["*", "35.191.0.0/16"], "x-forwarded-for",
+     [("x-forwarded-for", "192.0.2.9, 35.191.3.4")], "192.0.2.9", "http"),
     ("127.0.0.1", NGINX, "forwarded",
      [("forwarded", 'for=192.0.2.60;proto=https;by=203.0.113.43')], "192.0.2.60", "https"),
     ("127.0.0.1", NGINX, "forwarded",
@@ -61,7 +65,7 @@ def test_the_client_is_the_peer_unless_a_trusted_proxy_names_it(
 
 def test_no_trusted_proxy_means_nothing_to_do() -> None:
     assert not Proxies([])
-    assert Proxies(NGINX)
+    assert Proxies(NGINX) and Proxies(["*"])
 
 
 @pytest.mark.parametrize("text, address", [
