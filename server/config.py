@@ -159,6 +159,8 @@ def load(path: str | Path) -> Config:
 def parse(raw: dict[str, Any], path: str | None = None) -> Config:
     check_known_keys(raw, {"collector", "sites"}, "")
     collector = require_table(raw.get("collector", {}), "collector")
+    # A misspelt key would leave its safe default silently, e.g. no proxy trusted.
+    check_known_keys(collector, {s.name for s in settings.COLLECTOR}, "collector")
     values = read(collector, settings.COLLECTOR, "collector")
     sites_raw = require_table(raw.get("sites", {}), "sites")
     if not sites_raw:

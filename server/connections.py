@@ -85,8 +85,9 @@ class Guard:
 
     feed hands bytes to the parser; reading_body says whether the parser is inside a
     request's body (the bytes that are not a head); answering, whether a response is
-    under way (a pipelined request refused then cuts the connection off). Bytes are fed one head at a time, so
-    that a body or a pipelined request after a head is never counted as that head.
+    under way (a pipelined request refused then cuts the connection off). Bytes are
+    fed one head at a time, so that a body or a pipelined request after a head is never
+    counted as that head.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, transport: asyncio.Transport,
@@ -128,13 +129,13 @@ class Guard:
                 part, data, ended = self.head_part(data)
                 if not self.count(part):
                     return
-                if self.waiting_for != "head":
-                    self.arm("head")
-                self.feed(part)
-                if ended:
+                if ended:  # the usual case, a head in one read: no deadline to keep
                     self.head = self.lines = 0
                     self.tail = b""
                     self.disarm()
+                elif self.waiting_for != "head":
+                    self.arm("head")
+                self.feed(part)
             if self.reading_body() and self.waiting_for != "body":
                 self.arm("body")
             elif not self.reading_body() and self.waiting_for == "body":

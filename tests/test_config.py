@@ -112,6 +112,7 @@ newsletter = "necessary"
     (MINIMAL + '[collector]\nforwarded_header = "x-real-ip"\n', "collector.forwarded_header: must be one of 'x-forwarded-for', 'forwarded'"),
     (MINIMAL + '[collector]\npublic_url = "https://collect.example/cpx"\n', "collector.public_url: 'https://collect.example/cpx' is not a URL like"),
     (MINIMAL + '[collector]\npublic_url = "collect.example"\n', "collector.public_url: 'collect.example' is not a URL like"),
+    (MINIMAL + '[collector]\nforwarded_allow_ip = ["127.0.0.1"]\n', "collector.forwarded_allow_ip: unknown setting"),
     (MINIMAL + '[collector]\nmax_connections = 0\n', "collector.max_connections: must be 1 or more"),
     (MINIMAL + '[collector]\nmax_orders_per_hour = 0\n', "collector.max_orders_per_hour: must be 1 or more"),
     ("[sites.shop\n", "not valid TOML"),
