@@ -67,6 +67,9 @@ class Buffer:
         # Entries taken for a write that has not succeeded yet: still in memory, so they
         # count against max_cells until the flusher releases them.
         self.held = 0
+        # Conversions not kept because the same one waits in the batch; the store counts
+        # the repeats of earlier batches (Flusher.repeats).
+        self.repeats = 0
         # Distinct cells this process has seen per (site, hour), for the cap.
         self.seen: dict[tuple[str, int], set[Cell]] = {}
 
@@ -96,7 +99,8 @@ class Buffer:
         """A conversion with an order ID: counted at flush time unless the store saw it."""
         orders = self.batch.orders
         if (site, digest) in orders:
-            return True  # the same order twice in one flush: the first one stands
+            self.repeats += 1  # the same conversion twice in one flush: the first stands
+            return True
         if self.full():
             return False
         orders[(site, digest)] = (self.capped(cell), value)
@@ -141,5 +145,8 @@ class Buffer:
             entry[0] += count
             entry[1] += value
         for key, order in batch.orders.items():
-            self.batch.orders.setdefault(key, order)
+            if key in self.batch.orders:
+                self.repeats += 1
+            else:
+                self.batch.orders[key] = order
         self.batch.consents.update(batch.consents)

@@ -1,4 +1,4 @@
-"""The consentpixel command: serve, init, check, report, cost, audit.
+"""The consentpixel command: serve, init, check, report, cost, secret, audit.
 
 This module parses and dispatches: serving.py runs the collector, reports.py and
 costs.py read and write the figures, audit/ drives the browser. Errors meant for people
@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 from . import __version__, config as config_module, costs, demo, reports, settings
+from . import secret as admin_secret
 from .config import COLLECTOR_DEFAULTS, Config, ConfigError
 from .store import StoreError, open_store
 
@@ -107,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--medium", help="utm_medium of the campaign, e.g. email")
     cost.add_argument("--campaign", help="utm_campaign, e.g. spring-sale")
     cost.set_defaults(run=run_cost)
+
+    secret = commands.add_parser("secret", help="rotate the generated admin secret")
+    secret.add_argument("action", choices=("rotate",),
+                        help="rotate: write a new secret where serve keeps it and end every "
+                             "session; running collectors use it from their next request")
+    add_store_options(secret)
+    secret.set_defaults(run=run_secret)
 
     audit = commands.add_parser("audit", help="check consent and pixels on pages, in headless "
                                               "Chromium")
@@ -287,6 +295,23 @@ def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> Non
         for line in [columns, ["-" * w for w in widths], *cells]:
             print("  ".join(text.rjust(w) if columns[i] in numeric else text.ljust(w)
                             for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+
+
+# -- secret ---------------------------------------------------------------------------
+
+
+def run_secret(args: argparse.Namespace) -> None:
+    config = load_config(args)
+    path = admin_secret.rotate(config)
+    print(f"a new admin secret is in {path.resolve()} (mode 0600); running collectors "
+          "check it from their next request")
+    # Sessions are keyed with the secret, so the new one has already ended them; this
+    # clears them from the store too.
+    store = open_store(config.db)
+    try:
+        print(f"{store.end_sessions()} dashboard sessions ended")
+    finally:
+        store.close()
 
 
 # -- audit ----------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Server-rendered with autoescaped templates, under a Content-Security-Policy with no
 script at all: the chart is SVG drawn on the server, the styles one stylesheet. People
-sign in with the admin secret and get a session cookie (HttpOnly, SameSite=Strict);
-every form that changes something carries a CSRF token.
+sign in with the admin secret and get a session cookie (HttpOnly, SameSite=Strict)
+whose session lives in the store until it expires or they sign out; every form that
+changes something carries a CSRF token.
 """
 
 from __future__ import annotations
@@ -74,23 +75,33 @@ def dashboard_path(request: Request) -> str:
 async def login(request: Request) -> Response:
     # Starlette's requires() adds ?next=; signing in always leads to the dashboard's
     # overview, so no URL from a link decides where an admin is sent.
-    secret = collector_of(request).admin_secret
+    collector = collector_of(request)
+    secret = collector.admin_secret
     if request.method == "GET":
         if auth.signed_in(request):
             return RedirectResponse(request.url_for("dashboard"), 303)
         return login_page(request)
-    failures = collector_of(request).sign_in_failures
-    if failures.too_many(auth.clock()):
-        return login_page(request, "Too many failed sign-ins: wait a minute.", 429)
+    client, now = auth.client_of(request), auth.clock()
+    wait = collector.failures.retry_after(client, now)
+    if wait:  # the guess is not even looked at
+        response = login_page(request, f"Too many wrong secrets from here: try again in "
+                                       f"{wait} seconds.", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     form = await form_of(request)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not auth.same(form.get("csrf", ""), login_token(secret, nonce)):
         return login_page(request, "The form had expired: please sign in again.", 400)
     if not auth.same(form.get("secret", ""), secret):
-        failures.add(auth.clock())
+        collector.failures.add(client, now)
         return login_page(request, "That is not the admin secret.", 401)
+    collector.failures.clear(client)
+    try:
+        session = await run_in_threadpool(collector.sessions.start)
+    except StoreError:
+        return page(request, "unavailable.html", {}, 503)
     response = RedirectResponse(request.url_for("dashboard"), 303)
-    response.set_cookie(auth.COOKIE, auth.new_session(secret), max_age=auth.SESSION_SECONDS,
+    response.set_cookie(auth.COOKIE, session, max_age=collector.sessions.seconds,
                         path="/", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     response.delete_cookie(LOGIN_COOKIE, path=dashboard_path(request))
@@ -98,10 +109,17 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    secret = collector_of(request).admin_secret
+    """End the session in the store, for every process that shares it, then the cookie."""
+    collector = collector_of(request)
     form = await form_of(request)
-    if auth.signed_in(request) and not auth.valid_csrf(request, secret, form.get("csrf", "")):
-        return Response("The form had expired: go back and try again.", 400, headers=HEADERS)
+    if auth.signed_in(request):
+        if not auth.valid_csrf(request, collector.admin_secret, form.get("csrf", "")):
+            return Response("The form had expired: go back and try again.", 400,
+                            headers=HEADERS)
+        try:
+            await run_in_threadpool(collector.sessions.end, request.cookies.get(auth.COOKIE, ""))
+        except StoreError:  # the session would outlive the sign-out: say so
+            return page(request, "unavailable.html", {}, 503)
     response = RedirectResponse(request.url_for(SIGN_IN), 303)
     response.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="strict")
     return response

@@ -147,6 +147,7 @@ class Flusher:
     def housekeep_now(self, now: float) -> None:
         self.store.forget_orders(now)
         self.store.forget_batches(now)
+        self.store.forget_sessions(now)
         today = int(now) // 86400 * 86400
         for site in self.config.sites.values():
             self.store.roll_up(site.name, today - site.hourly_days * 86400,
@@ -159,9 +160,12 @@ class Flusher:
         return "stalled" if self.stalled() else "ok"
 
     def health(self) -> dict[str, object]:
+        """ok; degraded while the store fails or hangs and hits wait in memory; down once
+        memory is full and hits are lost (buffer_full)."""
         state = self.state()
+        status = "ok" if state == "ok" else "down" if self.buffer.full() else "degraded"
         return {
-            "status": "ok" if state == "ok" else "degraded",
+            "status": status,
             "store": state,
             "error": self.last_error,
             "buffered_cells": len(self.buffer),

@@ -283,7 +283,8 @@ class Ingest:
     def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
         """Count a judged hit in the buffer: the one place a hit becomes accepted."""
         if order:
-            added = self.buffer.add_order(site.name, self.digest(site.name, order), cell, value)
+            added = self.buffer.add_order(site.name, self.digest(site.name, order, cell, value),
+                                          cell, value)
         else:
             added = self.buffer.add(cell, value)
         if not added:
@@ -340,8 +341,17 @@ class Ingest:
                                                   useragent.automated(agent)))
         return known
 
-    def digest(self, site: str, order: str) -> str:
-        message = f"{site}\x00{order[:200]}".encode("utf-8", "replace")
+    def digest(self, site: str, order: str, cell: Cell, value: int) -> str:
+        """What makes a conversion a repeat: its order ID, and what it says and credits.
+
+        Order IDs are often predictable (1001, 1002, …): anyone may send them first. A
+        first sighting therefore only suppresses a conversion just like it, with the same
+        event, value, currency and campaign labels; the real purchase, worth more or
+        credited elsewhere, still counts, and a repeat never moves value or credit.
+        """
+        parts = (site, order[:200], cell.event, str(value), cell.currency, cell.source,
+                 cell.medium, cell.campaign, cell.content)
+        message = "\x00".join(parts).encode("utf-8", "replace")
         return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[:32]
 
 

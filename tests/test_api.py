@@ -220,6 +220,17 @@ def test_bad_costs_are_refused_whole(api: TestClient, body: Any, status: int,
      "send the body as Content-Type: application/json"),
     (b"{not json", "application/json", 400, "the body is not JSON"),
     (b"[" + b" " * (1 << 20) + b"]", "application/json", 413, "the body is over"),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "the body nests too deeply"),
+    (b'[[[[{"day": "2026-03-01"}]]]]', "application/json", 400, "the body nests too deeply"),
+    (b'{"amount": ' + b"9" * 5000 + b"}", "application/json", 400,
+     "the body holds a number of 5000 digits; an amount has at most 30"),
+    (b'{"amount": NaN}', "application/json", 400, "the body holds NaN, which JSON does not"),
+    (b'{"day": "2026-03-01", "link": "spring-sale", "amount": "1", "\\udc00": "x"}',
+     "application/json", 400, "the body holds a lone surrogate in '\\udc00'"),
+    (b'{"day": "2026-03-01", "source": "\\ud800", "medium": "cpc", "campaign": "c", '
+     b'"amount": "1"}', "application/json", 400, "the body holds a lone surrogate"),
+    (b'{"day": "2026-03-01", "link": "spring-sale", "amount": "1"}\xff', "application/json",
+     400, "the body is not JSON"),
 ])
 def test_bodies_that_are_not_json(api: TestClient, content: bytes, kind: str, status: int,
                                   error: str) -> None:
@@ -230,7 +241,7 @@ def test_bodies_that_are_not_json(api: TestClient, content: bytes, kind: str, st
 
 
 def test_the_session_reads_and_writes_with_its_csrf_token(api: TestClient) -> None:
-    session = auth.new_session(SECRET)
+    session = api.app.app.state.collector.sessions.start()  # type: ignore[attr-defined]
     api.cookies.set(auth.COOKIE, session)
     assert api.get(f"{SITE}/costs?{MARCH}").status_code == 200
     cost = {"day": "2026-03-01", "link": "spring-sale", "amount": "9"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -11,6 +12,7 @@ from starlette.testclient import TestClient
 
 from consentpixel.app import create_app
 from consentpixel.config import Config
+from consentpixel.store import StoreError
 
 from .helpers import ORIGIN, PII_CASES
 
@@ -142,6 +144,21 @@ def test_click_links_are_never_open_redirects(client: TestClient, site: str, lin
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_health_details_need_the_admin_secret(demo_config: Config) -> None:
+    secret = "the-admin-secret-for-health"
+    app = create_app(replace(demo_config, admin_secret=secret))
+    with TestClient(app, base_url=ORIGIN) as client:
+        flusher = app.app.state.collector.flusher  # type: ignore[attr-defined]
+        flusher.failed(StoreError("postgresql://cpx:***@db.internal/cpx: connection refused"))
+        public = client.get("/healthz")
+        assert (public.status_code, public.json()) == (200, {"status": "degraded"})
+        detail = client.get("/healthz", headers={"Authorization": f"Bearer {secret}"}).json()
+        assert detail["store"] == "unreachable" and "db.internal" in detail["error"]
+        flusher.buffer.max_cells = 0  # memory full: hits are being lost
+        down = client.get("/healthz")
+        assert (down.status_code, down.json()) == (503, {"status": "down"})
 
 
 @pytest.mark.parametrize("path", ["/demo/", "/demo/product/yirgacheffe",

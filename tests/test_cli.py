@@ -82,6 +82,8 @@ def test_report_date_range(filled: str) -> None:
     (["report", "--site", "demo", "--days", "0"], "--days must be 1 or more"),
     (["serve", "--config", "/nonexistent.toml"], "no such file"),
     (["report", "--site", "demo", "--db", "mysql://x"], "use sqlite:///path"),
+    (["secret", "rotate", "--db", "sqlite:///:memory:"], "a store in memory keeps no admin"),
+    (["secret", "spin"], "invalid choice: 'spin' (choose from 'rotate')"),
 ])
 def test_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     done = run(*args, cwd=tmp_path)

@@ -1,7 +1,8 @@
 """The store's SQL, shared by SQLite and PostgreSQL.
 
 Tables hold aggregates only: cells (counts and value sums), consent tallies, salted
-digests of order IDs for 48 hours, and campaign costs. No table has a row per hit.
+digests of order IDs for 48 hours, and campaign costs. No table has a row per hit; the
+one table of another kind holds digests of the dashboard's live sessions.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE batches (id TEXT PRIMARY KEY, written BIGINT NOT NULL);
     CREATE INDEX batches_written ON batches (written);
     """,
+    # Dashboard sessions, by a digest of their random ID keyed with the admin secret
+    # (never the ID or the secret), so that signing out ends one in every process
+    # sharing the store, and a new secret ends them all.
+    """
+    CREATE TABLE sessions (digest TEXT PRIMARY KEY, expires BIGINT NOT NULL);
+    CREATE INDEX sessions_expires ON sessions (expires);
+    """,
 )
 
 # Cells go in a few rows per statement: one call into the driver (and one hand-over of
@@ -77,6 +85,11 @@ UPSERT_CONSENT = """
     INSERT INTO consents (site, day, category, choice, count) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (site, day, category, choice)
     DO UPDATE SET count = consents.count + excluded.count"""
+UPSERT_COST = """
+    INSERT INTO costs (site, day, source, medium, campaign, currency, amount)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (site, day, source, medium, campaign, currency)
+    DO UPDATE SET amount = excluded.amount"""
 INSERT_BATCH = """
     INSERT INTO batches (id, written) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"""
 INSERT_ORDER = """
@@ -224,13 +237,41 @@ class Store:
     def add_cost(self, site: str, day: int, source: str, medium: str, campaign: str,
                  currency: str, amount: int) -> None:
         """Record spend for a campaign and day; a second call for the same day replaces it."""
+        self.add_costs(site, [(day, source, medium, campaign, currency, amount)])
+
+    def add_costs(self, site: str, rows: Sequence[tuple[int, str, str, str, str, int]]
+                  ) -> None:
+        """Record (day, source, medium, campaign, currency, amount) rows, all or none."""
         with self.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO costs (site, day, source, medium, campaign, currency, amount) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (site, day, source, medium, campaign, currency) "
-                "DO UPDATE SET amount = excluded.amount",
-                (site, day, source, medium, campaign, currency, amount))
+            cursor.executemany(UPSERT_COST, [(site, *row) for row in rows])
+
+    # -- sessions ---------------------------------------------------------------
+
+    def add_session(self, digest: str, expires: int) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("INSERT INTO sessions (digest, expires) VALUES (?, ?)",
+                           (digest, expires))
+
+    def session_alive(self, digest: str, now: float) -> bool:
+        return bool(self.fetch("SELECT 1 FROM sessions WHERE digest = ? AND expires > ?",
+                               (digest, int(now))))
+
+    def end_session(self, digest: str) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM sessions WHERE digest = ?", (digest,))
+
+    def end_sessions(self) -> int:
+        """End every session, e.g. when the admin secret is rotated."""
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM sessions")
+            return int(cursor.rowcount)
+
+    def forget_sessions(self, now: float | None = None) -> int:
+        """Delete the sessions past their lifetime."""
+        now = time.time() if now is None else now
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM sessions WHERE expires <= ?", (int(now),))
+            return int(cursor.rowcount)
 
     # -- reading ----------------------------------------------------------------
 
