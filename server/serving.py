@@ -82,6 +82,7 @@ def announce(config: Config, url: str, generated_secret: str) -> None:
     when it made one up (a configured one is never printed)."""
     lines = [f"consentpixel {__version__} collecting on {url}",
              f"  store      {config.db}",
+             f"  config     {config.path or 'none: the demo site'}",
              f"  sites      {', '.join(sorted(config.sites))}"]
     if config.demo:
         lines.append(f"  demo shop  {url}/demo/")

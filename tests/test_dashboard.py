@@ -213,7 +213,8 @@ def test_the_figures(signed_in: TestClient) -> None:
     assert page.text("total-conversions") == "6"  # 4 purchases + 2 sign-ups, no carts
     assert page.text("total-value") == "€199.60"
     campaigns = page.text("campaigns")
-    assert "newsletter / email spring-sale 400 20 5.0 % 6 30.0 % €199.60" in campaigns
+    # source / medium, campaign, page views, impressions, clicks, CTR, conversions, …
+    assert "newsletter / email spring-sale 18 400 20 5.0 % 6 30.0 % €199.60" in campaigns
     assert "add_to_cart step 6 €89.40" in page.text("events")
     assert "purchase conversion 4 €199.60" in page.text("events")
 

@@ -48,8 +48,8 @@ class CollectorProcess:
         self.opened: Store | None = None  # by the first count
 
     def report(self, site: str | None = None, *by: str) -> list[dict[str, Any]]:
-        """Rows as `consentpixel report --format json` prints them: counts and values
-        per event (and per each of `by`), small cells not merged."""
+        """Rows as `consentpixel report --format json --min-count 1` prints them: counts
+        and values per event (and per each of `by`), small cells not merged."""
         name = site or self.site
         if name not in self.sites:
             raise AssertionError(f"no site {name!r} in the collector's config "
