@@ -300,9 +300,14 @@ def run_report(args: argparse.Namespace) -> None:
             rows, merged = reports.event_counts(store, site, period, args.by or ["event"])
             columns = [*(group for group in args.by or [] if group != "event"),
                        "event", "count", "value", "currency"]
+        dropped = 0 if rows else sum(row.count for row in reports.not_counted(
+            store, config, site.name, period))
     finally:
         store.close()
     print_rows(rows, columns, args.format)
+    if dropped:
+        print(f"consentpixel: {dropped} hits were received but not counted in this period; "
+              "the same command with --drops says why", file=sys.stderr)
     note = reports.merge_note(merged, site.min_count)
     if note:  # on stderr, so that JSON and CSV on stdout stay data
         print(f"consentpixel: {note}; --min-count 1 shows every row", file=sys.stderr)

@@ -234,6 +234,16 @@ def test_each_silent_failure_is_shown_with_its_fix(seen: Seen, name: str, reason
     assert f"({reason}): {fix}" in seen.log
 
 
+def test_a_report_with_nothing_counted_points_at_the_drops(seen: Seen) -> None:
+    done = subprocess.run([sys.executable, "-m", "consentpixel", "report", "--site", "shop",
+                           "--config", str(seen.config.path)],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "no counts in this period\n")
+    # Every failure of the table: the data-site typo may be this site's own pages.
+    assert done.stderr == (f"consentpixel: {len(FAILURES)} hits were received but not counted in this "
+                           "period; the same command with --drops says why\n")
+
+
 def test_nothing_personal_reaches_the_store_or_the_log(seen: Seen) -> None:
     stored = b"".join(path.read_bytes() for path in Path(seen.config.db[10:]).parent.glob(
         "shop.db*"))
