@@ -177,8 +177,8 @@ def test_reading_finds_the_config_as_serve_does(filled: str, tmp_path: Path) -> 
     (tmp_path / "elsewhere" / "mine.toml").write_text(config)
     found = {
         "./consentpixel.toml": run("report", "--site", "demo", cwd=tmp_path),
-        "CONSENTPIXEL_CONFIG": run("report", "--site", "demo", cwd=tmp_path.parent,
-                                   env={"CONSENTPIXEL_CONFIG": str(tmp_path / "consentpixel.toml")}),
+        "CONSENTPIXEL_CONFIG": run("report", "--site", "demo", cwd=tmp_path.parent, env={
+            "CONSENTPIXEL_CONFIG": str(tmp_path / "consentpixel.toml")}),
         "--config": run("report", "--site", "demo", "--config", "elsewhere/mine.toml",
                         cwd=tmp_path),
     }

@@ -120,7 +120,8 @@ def test_the_store_bounds_details_across_processes(database: str) -> None:
         for process in range(3):  # three collectors, each naming its own 8 origins
             tally = Batch()
             for n in range(8):
-                tally.drops[DropKey("shop", 86400, "origin", f"https://p{process}-{n}.example")] += 1
+                origin = f"https://p{process}-{n}.example"
+                tally.drops[DropKey("shop", 86400, "origin", origin)] += 1
             tally.drops[DropKey("shop", 86400, "automation")] += 2
             store.write(tally)
         rows = store.drop_totals(["shop"], 0, 2 * 86400)
@@ -240,8 +241,8 @@ def test_a_report_with_nothing_counted_points_at_the_drops(seen: Seen) -> None:
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "no counts in this period\n")
     # Every failure of the table: the data-site typo may be this site's own pages.
-    assert done.stderr == (f"consentpixel: {len(FAILURES)} hits were received but not counted in this "
-                           "period; the same command with --drops says why\n")
+    assert done.stderr == (f"consentpixel: {len(FAILURES)} hits were received but not "
+                           "counted in this period; the same command with --drops says why\n")
 
 
 def test_nothing_personal_reaches_the_store_or_the_log(seen: Seen) -> None:

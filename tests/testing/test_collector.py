@@ -114,7 +114,8 @@ def test_counts_need_the_database() -> None:
 def test_the_tests_collector_counts_their_pages_without_changing_the_users_config(
         tmp_path: Path) -> None:
     user = tmp_path / "shop.toml"
-    text = ('[collector]\nflush_interval = 0.5\n\n[sites.shop]\norigins = ["https://shop.example"]\n'
+    text = ('[collector]\nflush_interval = 0.5\n\n'
+            '[sites.shop]\norigins = ["https://shop.example"]\n'
             'count_automation = false\nlanguages = ["de", "en"]\n\n'
             '[sites.shop.text.de]\ntitle = "Ihre Wahl \\"jetzt\\" – 🍪"\n\n'
             '[sites.shop.links.spring-sale]\nurl = "https://shop.example/sale"\n'
