@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1/: reports, campaigns, consent rates and costs, for scripts.
+"""The JSON API under /api/v1/: reports, campaigns, consent rates, costs and hits not
+counted, for scripts.
 
 Every endpoint needs the admin secret: `Authorization: Bearer SECRET`, or the
 dashboard's session cookie, in which case writes also carry the session's CSRF token
@@ -195,13 +196,14 @@ async def events(request: Request) -> Response:
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = by_of(request, ("event",))
     store = collector_of(request).store
-    rows = await run_in_threadpool(reports.breakdown, store, site, period, by)
+    rows, merged = await run_in_threadpool(reports.event_counts, store, site, period, by)
     if form == "csv":
         columns = [*(group for group in by if group != "event"), "event", "count", "value",
                    "currency"]
         return csv_response(reports.csv_text(rows, columns), site, "events", period)
     return answer({"site": site.name, "from": period.first.isoformat(),
-                   "to": period.final.isoformat(), "by": list(by), "rows": rows})
+                   "to": period.final.isoformat(), "by": list(by), "rows": rows,
+                   **reports.merge_fields(merged, site.min_count)})
 
 
 async def consents(request: Request) -> Response:
@@ -217,6 +219,25 @@ async def consents(request: Request) -> Response:
         columns = [*(["day"] if by == "day" else []), "category", "granted", "refused", "rate"]
         return csv_response(reports.csv_text(rows, columns), site, "consents", period)
     return answer({"site": site.name, "from": period.first.isoformat(),
+                   "to": period.final.isoformat(), "rows": rows})
+
+
+async def drops(request: Request) -> Response:
+    """Why hits were not counted, per site, reason and detail, with the fix."""
+    check_params(request, "site", "from", "to", "days", "format")
+    name = request.query_params.get("site") or None
+    config = collector_of(request).config
+    if name is not None and name not in config.sites:
+        raise ApiError(404, f"no site {name!r}")
+    period, form = period_of(request), format_of(request)
+    rows = [row.as_dict() for row in await run_in_threadpool(
+        reports.not_counted, collector_of(request).store, config, name, period)]
+    if form == "csv":
+        filename = f"{name or 'all'}-drops-{period.first}-{period.final}.csv"
+        text = reports.csv_text(rows, ["site", "reason", "detail", "count", "fix"])
+        return Response(text, media_type="text/csv; charset=utf-8", headers={
+            **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+    return answer({"site": name, "from": period.first.isoformat(),
                    "to": period.final.isoformat(), "rows": rows})
 
 
@@ -316,6 +337,7 @@ async def unknown(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [Mount("/api/v1", routes=[
         route("/sites", sites),
+        route("/drops", drops),
         route("/sites/{site}/report", report),
         route("/sites/{site}/campaigns", campaigns),
         route("/sites/{site}/events", events),

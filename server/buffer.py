@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .drops import DropKey
+
 OTHER = "(other)"
 
 
@@ -46,10 +48,11 @@ class Batch:
     cells: dict[Cell, list[int]] = field(default_factory=dict)  # cell -> [count, value]
     orders: dict[tuple[str, str], tuple[Cell, int]] = field(default_factory=dict)
     consents: Counter[ConsentKey] = field(default_factory=Counter)
+    drops: Counter[DropKey] = field(default_factory=Counter)  # bounded by drops.Drops
     id: str = ""  # given by the flusher: the store writes a batch with an ID only once
 
     def __bool__(self) -> bool:
-        return bool(self.cells or self.orders or self.consents)
+        return bool(self.cells or self.orders or self.consents or self.drops)
 
     def hits(self) -> int:
         return sum(count for count, _ in self.cells.values()) + len(self.orders)
@@ -109,6 +112,9 @@ class Buffer:
     def add_consent(self, key: ConsentKey) -> None:
         self.batch.consents[key] += 1
 
+    def add_drop(self, key: DropKey) -> None:
+        self.batch.drops[key] += 1
+
     def capped(self, cell: Cell) -> Cell:
         hour = (cell.site, cell.period)
         seen = self.seen.get(hour)
@@ -150,3 +156,4 @@ class Buffer:
             else:
                 self.batch.orders[key] = order
         self.batch.consents.update(batch.consents)
+        self.batch.drops.update(batch.drops)

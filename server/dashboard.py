@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from . import auth, chart, costs, reports
 from .buffer import OTHER
 from .collector import collector_of
-from .config import Site
+from .config import Config, Site
 from .store import Store, StoreError
 from .templating import templates
 
@@ -183,7 +183,7 @@ async def render(request: Request, filters: Filters, extra: dict[str, Any],
                  status: int = 200) -> Response:
     collector = collector_of(request)
     try:
-        figures = await run_in_threadpool(view, collector.store, filters)
+        figures = await run_in_threadpool(view, collector.store, collector.config, filters)
     except StoreError:
         return page(request, "unavailable.html", {}, 503)
     today = reports.Period.last(1).first
@@ -199,7 +199,7 @@ async def render(request: Request, filters: Filters, extra: dict[str, Any],
     }, status)
 
 
-def view(store: Store, filters: Filters) -> dict[str, Any]:
+def view(store: Store, config: Config, filters: Filters) -> dict[str, Any]:
     """Every figure the page shows, from the query layer."""
     site, period = filters.site, filters.period
     grain = "hour" if period.day_count <= 2 else "day"
@@ -215,6 +215,8 @@ def view(store: Store, filters: Filters) -> dict[str, Any]:
         "campaigns": campaigns.rows,
         "pages": [row for row in pages.rows if row.pageviews or row.conversions][:10],
         "events": reports.breakdown(store, site, period, ["event"]),
+        "not_counted": reports.not_counted(store, config, site.name, period),
+        "merged": {"campaigns": campaigns.note, "pages": pages.note},
         "consents": reports.consent_rates(store, site, period),
         "costs": list(reversed(costs.recorded(store, site, period)))[:10],
         "suggestions": suggestions(site, campaigns.rows),
@@ -239,7 +241,7 @@ def points(report: reports.FunnelReport, period: reports.Period, grain: str, cur
         key = reports.label(grain, start)
         row = rows.get(key)
         moment = datetime.fromtimestamp(start, timezone.utc)
-        shown = moment.strftime("%b %d, %H:00" if grain == "hour" else "%b %d")
+        shown = moment.strftime("%m-%d %H:00" if grain == "hour" else "%Y-%m-%d")
         value = reports.major(row.value[currency], currency) if row else Decimal(0)
         series.append(chart.Point(shown, row.conversions if row else 0, value))
     return series

@@ -137,7 +137,8 @@ class Flusher:
         return bool(since) and time.monotonic() - since > max(STALLED, 3 * self.interval)
 
     async def housekeep(self) -> None:
-        """Purge order digests past 48 hours; roll up and expire cells per site."""
+        """Purge order digests past 48 hours and old drop tallies; roll up and expire
+        cells per site."""
         self.last_housekeeping = time.time()
         try:
             await asyncio.to_thread(self.housekeep_now, self.last_housekeeping)
@@ -148,6 +149,7 @@ class Flusher:
         self.store.forget_orders(now)
         self.store.forget_batches(now)
         self.store.forget_sessions(now)
+        self.store.forget_drops(now)
         today = int(now) // 86400 * 86400
         for site in self.config.sites.values():
             self.store.roll_up(site.name, today - site.hourly_days * 86400,

@@ -82,6 +82,7 @@ def announce(config: Config, url: str, secret: AdminSecret) -> None:
     owner reads, which a log or a terminal shared on screen is not."""
     lines = [f"consentpixel {__version__} collecting on {url}",
              f"  store      {config.db}",
+             f"  config     {config.path or 'none: the demo site'}",
              f"  sites      {', '.join(sorted(config.sites))}"]
     if config.demo:
         lines.append(f"  demo shop  {url}/demo/")

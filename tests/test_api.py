@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from typing import Any, Iterator
@@ -318,3 +321,25 @@ def test_clicks_and_conversions_meet_in_one_row(tmp_path: Any) -> None:
     assert (row["source"], row["medium"], row["campaign"]) == (
         "newsletter", "email", "spring-sale")
     assert (row["clicks"], row["conversions"], row["conversion_rate"]) == (1, 1, 1.0)
+
+
+def test_the_api_and_the_command_merge_alike_and_say_so(api: TestClient, config: Config
+                                                        ) -> None:
+    body = get(api, f"{SITE}/events?{MARCH}&by=campaign")
+    assert (body["min_count"], body["merged"]) == (3, 1)
+    assert body["note"] == ("1 label combination with fewer than 3 hits merged into (other), "
+                            "so that small groups of visitors are not shown apart (min_count; "
+                            "totals are exact)")
+    assert get(api, f"{SITE}/campaigns?{MARCH}")["note"] == body["note"]
+    done = subprocess.run([sys.executable, "-m", "consentpixel", "report", "--site", "demo",
+                           "--db", config.db, "--by", "campaign", "--from", "2026-03-01",
+                           "--to", "2026-03-31", "--format", "json"],
+                          capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == body["rows"]
+    assert done.stderr == f"consentpixel: {body['note']}; --min-count 1 shows every row\n"
+
+
+def test_drops_need_a_known_site(api: TestClient) -> None:
+    assert get(api, "/api/v1/drops")["rows"] == []
+    response = api.get("/api/v1/drops?site=nope", headers=BEARER)
+    assert (response.status_code, response.json()) == (404, {"error": "no site 'nope'"})

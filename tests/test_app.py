@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -190,3 +191,14 @@ def test_no_demo_without_the_demo_config(tmp_path: Path) -> None:
     with TestClient(create_app(config)) as client:
         assert client.get("/demo/").status_code == 404
 
+
+
+def test_the_newsletter_form_posts_and_keeps_nothing(client: TestClient) -> None:
+    page = client.get("/demo/").text
+    (form,) = re.findall(r'<form class="signup"[^>]*>', page)
+    assert 'method="post"' in form and 'action="/demo/subscribe"' in form
+    done = client.post("/demo/subscribe", data={"email": "grace.hopper@navy.example"},
+                       follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/demo/?subscribed=1")
+    assert "grace" not in client.get(done.headers["location"]).text
+    assert client.get("/demo/subscribe?email=x%40y.example").status_code == 405

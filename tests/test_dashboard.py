@@ -244,7 +244,8 @@ def test_the_figures(signed_in: TestClient) -> None:
     assert page.text("total-conversions") == "6"  # 4 purchases + 2 sign-ups, no carts
     assert page.text("total-value") == "€199.60"
     campaigns = page.text("campaigns")
-    assert "newsletter / email spring-sale 400 20 5.0 % 6 30.0 % €199.60" in campaigns
+    # source / medium, campaign, page views, impressions, clicks, CTR, conversions, …
+    assert "newsletter / email spring-sale 18 400 20 5.0 % 6 30.0 % €199.60" in campaigns
     assert "add_to_cart step 6 €89.40" in page.text("events")
     assert "purchase conversion 4 €199.60" in page.text("events")
 
@@ -366,3 +367,19 @@ def test_the_icon(app_client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/svg+xml"
     assert response.text.startswith("<svg")
+
+
+def test_dates_are_iso_and_merged_rows_are_said(signed_in: TestClient, config: Config) -> None:
+    store = open_store(config.db)
+    seed(store, {cell("signup", "whisper"): (1, 0)})  # a rare campaign: merged
+    store.close()
+    html = signed_in.get(f"/dashboard?{MARCH}").text
+    page = Page(html)
+    dates = [a for t, a in page.elements if t == "input" and a.get("type") != "hidden"
+             and a.get("name") in ("from", "to", "day")]
+    assert [a.get("value") for a in dates] == ["2026-03-01", "2026-03-31", "2026-03-31"]
+    assert all(a.get("type") is None and a.get("placeholder") == "YYYY-MM-DD" for a in dates)
+    assert 'type="date"' not in html  # the browser's locale would show 03/01/2026
+    assert ("1 label combination with fewer than 3 hits merged into (other), so that small "
+            "groups of visitors are not shown apart (min_count; totals are exact).") in html
+    assert "(other) 0 0 0" in page.text("campaigns")  # its page views, impressions, clicks
