@@ -3,7 +3,8 @@
 One process serves on a socket bound here, so a busy port is a one-line error and port 0
 picks a free one. With `--workers N`, uvicorn's supervisor binds the port and starts N
 processes; each builds its app with app_from_environment() from what serve put into
-the environment (collector.worker_environment), the admin secret included.
+the environment (collector.worker_environment) and resolves the admin secret as serve
+did (secret.py).
 
 Each connection is served by connections.HttpToolsConnection, which bounds request
 heads and their time; uvicorn's own proxy handling is off (proxies.Proxies decides who
@@ -15,18 +16,17 @@ from __future__ import annotations
 import os
 import resource
 import socket
-from dataclasses import replace
 from typing import Any
 
 import uvicorn
 
 from . import __version__, connections
 from .app import create_app
-from .collector import (admin_secret, config_from_environment, configured_secret,
-                        worker_environment)
+from .collector import config_from_environment, worker_environment
 from .config import Config
 from .demo import config_or_demo
 from .pixel import Pixels
+from .secret import AdminSecret
 from .store import open_store
 
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
@@ -51,12 +51,10 @@ def serve(config_path: str | None, db: str | None, host: str, port: int,
     port = sock.getsockname()[1]
     demo_url = f"http://127.0.0.1:{port}"
     config = config_or_demo(config_path, db, demo_url)
-    secret = admin_secret(config)
     open_store(config.db).close()  # create or migrate the schema once, before the workers
     connections_cap = fit_file_limit(config.max_connections)
-    announce(config, public_url(host, port), "" if configured_secret(config) else secret,
-             connections_cap)
-    config = replace(config, admin_secret=secret)
+    # Checked, or generated and kept, once before the workers, which read the same.
+    announce(config, public_url(host, port), AdminSecret(config), connections_cap)
     # uvicorn refuses when connections reach its limit, the new one included: one more.
     options = dict(OPTIONS, limit_concurrency=connections_cap + 1)
     if workers == 1:
@@ -64,7 +62,7 @@ def serve(config_path: str | None, db: str | None, host: str, port: int,
         server.run(sockets=[sock])
         return
     sock.close()  # uvicorn's supervisor binds again and shares the socket with the workers
-    os.environ.update(worker_environment(config, secret, demo_url))
+    os.environ.update(worker_environment(config, demo_url))
     uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, **options)
 
 
@@ -108,21 +106,22 @@ def public_url(host: str, port: int) -> str:
     return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
 
 
-def announce(config: Config, url: str, generated_secret: str,
+def announce(config: Config, url: str, secret: AdminSecret,
              connections_cap: int | None = None) -> None:
-    """What serve prints first: where it collects, the tag, and the dashboard's secret
-    when it made one up (a configured one is never printed); and, when the
+    """What serve prints first: where it collects, the tag, and where the dashboard's
+    secret is. The secret itself is never printed: a generated one is in a file only its
+    owner reads, which a log or a terminal shared on screen is not. And, when the
     file-descriptor limit leaves room for fewer connections than configured, that."""
     lines = [f"consentpixel {__version__} collecting on {url}",
              f"  store      {config.db}",
+             f"  config     {config.path or 'none: the demo site'}",
              f"  sites      {', '.join(sorted(config.sites))}"]
     if config.demo:
         lines.append(f"  demo shop  {url}/demo/")
     site = next(iter(config.sites))
     public = config.public_url or url
     lines.append(f'  the tag    <script async src="{public}/t.js" data-site="{site}"></script>')
-    lines.append(f"  dashboard  {public}/dashboard  (admin secret: "
-                 f"{generated_secret or 'as configured'})")
+    lines.append(f"  dashboard  {public}/dashboard  (admin secret: {secret.described})")
     if connections_cap is not None and connections_cap < config.max_connections:
         lines.append(f"  warning    the file-descriptor limit leaves room for "
                      f"{connections_cap} connections, not max_connections = "
