@@ -131,13 +131,12 @@ class Buffer:
         if digest in current or digest in self.orders_seen.get((site, period - 3600), ()):
             return True
         if len(current) >= self.max_orders_per_hour:
-            if len(current) == self.max_orders_per_hour:
-                log.warning("site %s: more than %d new order IDs this hour; further "
-                            "conversions are counted without de-duplication until the hour "
-                            "turns", site, self.max_orders_per_hour)
-                current.add("")  # warned once: the set is one over its cap from now on
             return False
         current.add(digest)
+        if len(current) == self.max_orders_per_hour:  # said once per site and hour
+            log.warning("site %s: %d order IDs this hour, the most kept (max_orders_per_hour); "
+                        "further new ones are counted without de-duplication until the hour "
+                        "turns", site, self.max_orders_per_hour)
         return True
 
     def add_consent(self, key: ConsentKey) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from consentpixel.buffer import OTHER, Buffer, Cell, ConsentKey
 
 
@@ -101,3 +105,14 @@ def test_order_ids_past_the_hourly_cap_are_counted_without_them() -> None:
     assert len(buffer.batch.orders) == 2
     assert buffer.add_order("other", "digest-9", purchase, 100)  # the cap is per site
     assert ("other", "digest-9") in buffer.batch.orders
+
+
+def test_reaching_the_order_cap_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
+    buffer = Buffer(max_orders_per_hour=2)
+    purchase = cell()._replace(event="purchase", currency="EUR")
+    with caplog.at_level(logging.WARNING, logger="consentpixel"):
+        for index in range(6):
+            buffer.add_order("demo", f"digest-{index}", purchase, 100)
+    assert [r.getMessage() for r in caplog.records] == [
+        "site demo: 2 order IDs this hour, the most kept (max_orders_per_hour); further new "
+        "ones are counted without de-duplication until the hour turns"]
