@@ -22,8 +22,9 @@ COLLECTOR = (
     Setting("db", "sqlite:///consentpixel.db",
             "Database URL: sqlite:///path/to.db or postgresql://user@host/dbname."),
     Setting("admin_secret", "",
-            "Secret for the dashboard, the API and /metrics. CONSENTPIXEL_ADMIN_SECRET "
-            "overrides it; when both are empty, serve generates one and prints it."),
+            "Secret for the dashboard, the API and /metrics, at least 16 characters. "
+            "CONSENTPIXEL_ADMIN_SECRET overrides it; when both are empty, serve generates one "
+            "and keeps it in admin_secret_file."),
     Setting("flush_interval", 1.0,
             "Seconds between writes of the in-memory aggregates to the store."),
     Setting("max_cells_per_hour", 5000,
@@ -31,6 +32,41 @@ COLLECTOR = (
     Setting("max_buffer_cells", 200000,
             "Cells held in memory while the store is unreachable; further hits are "
             "counted as dropped (buffer_full)."),
+    Setting("admin_secret_file", "",
+            "Where the generated admin secret is kept (mode 0600) when no secret is set: "
+            "default beside a SQLite store (shop.db -> shop.secret), else beside this file. "
+            "`consentpixel secret rotate` replaces it."),
+    Setting("admin_max_failures", 10,
+            "Failed admin attempts (a wrong secret at sign-in or as a bearer token) one "
+            "client may make per minute; further attempts are answered 429 with Retry-After. "
+            "Counted per client and process, never blocking the right secret elsewhere."),
+    Setting("session_hours", 12,
+            "Hours a dashboard sign-in lasts, however active; signing out or rotating the "
+            "secret ends it sooner."),
+    Setting("max_orders_per_hour", 5000,
+            "Order IDs one site may register per hour for de-duplication; conversions "
+            "beyond are still counted, without their order ID, so a repeat of one of "
+            "them counts again."),
+    Setting("rate_limit_clients", 100000,
+            "Clients the rate limit tracks in a minute (about 100 bytes each); past it, "
+            "newcomers are let through unlimited until the minute turns, and the log "
+            "says so."),
+    Setting("max_connections", 4096,
+            "Open connections one collector process keeps; the next is answered 503 at "
+            "once. serve raises its file-descriptor limit to fit, or lowers this with a "
+            "warning when the hard limit is too low (docs/deploy.md)."),
+    Setting("forwarded_allow_ips", [],
+            "Proxies whose forwarded_header is believed for the client address, as "
+            "addresses or networks, e.g. [\"127.0.0.1\"] behind nginx on the same host; "
+            "\"*\" takes any peer for one (only the hop it adds is believed). Empty: the "
+            "client is the socket peer."),
+    Setting("forwarded_header", "x-forwarded-for",
+            "The header those proxies name the client in: x-forwarded-for, or forwarded "
+            "(RFC 7239); the other one is ignored.", ("x-forwarded-for", "forwarded")),
+    Setting("public_url", "",
+            "The collector's URL as visitors reach it, e.g. https://collect.example; "
+            "redirects, links and the tag snippet are built from it, not from the "
+            "request's Host header."),
 )
 
 SITE = (

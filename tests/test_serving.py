@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ import pytest
 from uvicorn.importer import import_from_string
 
 from consentpixel import demo, serving
+from consentpixel.secret import VARIABLE as SECRET_VARIABLE, AdminSecret
 from consentpixel.store import open_store
 
 from .servers import SECRET, ServeProcess, config_file
@@ -104,14 +106,23 @@ def test_the_announced_url(host: str, url: str) -> None:
     assert serving.public_url(host, 8000) == url
 
 
-def test_only_a_made_up_secret_is_announced(capsys: pytest.CaptureFixture[str]) -> None:
-    config = demo.config()
-    serving.announce(config, "http://127.0.0.1:8000", "made-up-secret")
+def test_where_the_secret_is_is_announced_never_the_secret(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    config = demo.config(f"sqlite:///{tmp_path / 'shop.db'}")
+    generated = AdminSecret(config)
+    serving.announce(config, "http://127.0.0.1:8000", generated)
     made_up = capsys.readouterr().out
-    assert "dashboard  http://127.0.0.1:8000/dashboard  (admin secret: made-up-secret)" in made_up
+    assert ("dashboard  http://127.0.0.1:8000/dashboard  (admin secret: kept in "
+            f"{tmp_path / 'shop.secret'})") in made_up
+    assert generated.current() not in made_up
     assert "demo shop  http://127.0.0.1:8000/demo/" in made_up
-    serving.announce(config, "http://127.0.0.1:8000", "")
-    assert "(admin secret: as configured)" in capsys.readouterr().out
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config))
+    chosen = capsys.readouterr().out
+    assert f"(admin secret: as configured in {SECRET_VARIABLE})" in chosen
+    assert CONFIGURED not in chosen
 
 
 # -- the admin secret, end to end ---------------------------------------------------------
@@ -147,7 +158,7 @@ def test_the_environments_secret_wins_in_every_process(tmp_path: Path, workers: 
                        admin_secret=CONFIGURED)
     # ServeProcess runs serve with CONSENTPIXEL_ADMIN_SECRET=SECRET in its environment.
     with ServeProcess("--config", str(path), "--workers", str(workers)) as collector:
-        assert "(admin secret: as configured)" in collector.log()
+        assert "(admin secret: as configured in CONSENTPIXEL_ADMIN_SECRET)" in collector.log()
         answers = answers_by_worker(collector, workers)
         assert collector.get("/api/v1/sites", {"Authorization": f"Bearer {CONFIGURED}"}
                              )[0] == 401
@@ -156,3 +167,45 @@ def test_the_environments_secret_wins_in_every_process(tmp_path: Path, workers: 
     assert set(answers.values()) == {(200, 401)}
     assert SECRET not in collector.log() and CONFIGURED not in collector.log()
 
+
+# -- file descriptors ---------------------------------------------------------------------
+
+INFINITY = serving.resource.RLIM_INFINITY
+
+
+@pytest.mark.parametrize("limits, wanted, raised, fits", [
+    ((1024, 524288), 4096, (4160, 524288), 4096),  # raised as far as needed
+    ((256, 256), 4096, None, 192),  # the hard limit leaves room for fewer
+    ((1024, 2048), 4096, (2048, 2048), 1984),
+    ((65536, 65536), 4096, None, 4096),  # already enough
+    ((INFINITY, INFINITY), 4096, None, 4096),
+])
+def test_the_file_limit_is_raised_to_fit_the_connections(
+        monkeypatch: pytest.MonkeyPatch, limits: tuple[int, int], wanted: int,
+        raised: tuple[int, int] | None, fits: int) -> None:
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(serving.resource, "getrlimit", lambda kind: limits)
+    monkeypatch.setattr(serving.resource, "setrlimit", lambda kind, value: calls.append(value))
+    assert serving.fit_file_limit(wanted) == fits
+    assert calls == ([raised] if raised else [])
+
+
+def test_fewer_connections_than_configured_are_announced(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    config = demo.config()
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config), 192)
+    assert "room for 192 connections, not max_connections = 4096" in capsys.readouterr().out
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config), 4096)
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_the_tag_and_the_dashboard_are_announced_at_the_public_url(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    config = replace(demo.config(), public_url="https://collect.example")
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config))
+    said = capsys.readouterr().out
+    assert "collecting on http://127.0.0.1:8000" in said
+    assert '<script async src="https://collect.example/t.js"' in said
+    assert "dashboard  https://collect.example/dashboard" in said
