@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .conftest import CollectorProcess, PageServer, start_collector
+from .test_consent_manager import axe
 
-AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 LAYOUTS = ["bar", "box", "modal"]
 LANGUAGES = ["en", "de", "fr", "es"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "mobile": {"width": 390, "height": 844}}
@@ -62,15 +62,6 @@ def open_banner(browser: Browser, pages: PageServer, collector: CollectorProcess
     page.goto(pages.page(f"layout-{layout}-{lang}.html"))
     expect(page.get_by_role("dialog")).to_be_visible()
     return page
-
-
-def serious_violations(page: Page, selector: str) -> list[dict[str, Any]]:
-    """axe-core's serious and critical findings in what selector matches."""
-    if not page.evaluate("typeof axe != 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    result = page.evaluate(f"axe.run(document.querySelector('{selector}'), "
-                           "{resultTypes: ['violations']})")
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def screenshot(page: Page, name: str, tmp_path: Path) -> None:
@@ -129,21 +120,19 @@ def test_the_modal_blocks_the_page_and_focuses_the_dialog_itself(
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_axe_finds_no_serious_violation_in_any_language(
-        browser: Browser, layout_pages: PageServer, collector: CollectorProcess, layout: str,
-        viewport: str) -> None:
-    assert AXE.exists(), "axe-core is missing: run `npm ci` (make test does)"
-    page = open_banner(browser, layout_pages, collector, layout, viewport=viewport)
+def test_axe_finds_no_serious_violation_in_any_language_or_viewport(
+        browser: Browser, layout_pages: PageServer, collector: CollectorProcess,
+        layout: str) -> None:
+    page = open_banner(browser, layout_pages, collector, layout)
     try:
         for lang in LANGUAGES:
             if lang != "en":
                 page.goto(layout_pages.page(f"layout-{layout}-{lang}.html"))
-            box = page.get_by_role("dialog")
-            expect(box).to_have_attribute("lang", lang)
-            assert serious_violations(page, "dialog") == [], (layout, viewport, lang)
-        if viewport == "desktop":  # and in dark mode, where the colors change
-            page.emulate_media(color_scheme="dark")
-            assert serious_violations(page, "dialog") == [], (layout, "dark")
+            expect(page.get_by_role("dialog")).to_have_attribute("lang", lang)
+            for viewport, size in VIEWPORTS.items():
+                page.set_viewport_size(size)  # type: ignore[arg-type]
+                assert axe(page, "dialog") == [], (layout, lang, viewport)
+        page.emulate_media(color_scheme="dark")  # where the colors change
+        assert axe(page, "dialog") == [], (layout, "dark")
     finally:
         page.context.close()
