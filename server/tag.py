@@ -81,7 +81,9 @@ class TagFiles:
     """Every file of the tag, built once when the collector starts."""
 
     def __init__(self, sites: dict[str, Site]) -> None:
-        self.attribution = minify_js(source("a.js"), shared_names=True)
+        self.attribution = (minify_js(source("a.js"), shared_names=True)
+                            .replace("__UTM_PARAMETERS__", as_js(list(attribution.UTM_PARAMS)))
+                            .replace("__CLICK_IDS__", as_js(list(attribution.CLICK_IDS))))
         self.module = minify_js(source("b.js"), shared_names=True)
         self.styles = minify_css(source("b.css"))
         self.warnings = minify_js(source("w.js"))
@@ -176,8 +178,6 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "cookies": {name: list(cat.cookies) for name, cat in categories.items() if cat.cookies},
         "separators": privacy.SEPARATORS,
         "rules": [list(rule) for rule in privacy.TAG_RULES],
-        "utmParameters": list(attribution.UTM_PARAMS),
-        "clickIds": list(attribution.CLICK_IDS),
         "countsAutomation": site.count_automation,
         "tallies": site.consent_tallies,
         "layout": site.banner,

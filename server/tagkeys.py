@@ -22,8 +22,6 @@ SETTINGS = {
     "cookies": "k",               # category → cookie names or prefixes* to delete
     "separators": "f",            # characters removed before the rules that flatten
     "rules": "r",                 # [placeholder, pattern, flattened?] (privacy.TAG_RULES)
-    "utmParameters": "u",         # campaign parameters kept
-    "clickIds": "i",              # click IDs named, never sent
     "countsAutomation": "w",      # whether automated browsers are counted
     "tallies": "y",               # send the decision tally (/c.gif)
     "layout": "b",                # bar, box or modal

@@ -13,6 +13,10 @@ cpx('_attribution', function (core) {
   var own = core.own;
   var parameter = core.parameter;  // '&name=value', or nothing without a value
   var TOUCH = 'cpx_touch';         // in localStorage: {q: pixel parameters, t: time}
+  // The campaign parameters kept and the click IDs named: the collector writes its own
+  // lists (attribution.UTM_PARAMS, CLICK_IDS) in here, so only this file carries them.
+  var UTM_PARAMETERS = __UTM_PARAMETERS__;
+  var CLICK_IDS = __CLICK_IDS__;
 
   // The order ID never leaves the page, only its 32-bit FNV-1a hash. Rare collisions
   // cost little: 10,000 orders within 48 hours share a hash with odds of about 1%.
@@ -37,12 +41,11 @@ cpx('_attribution', function (core) {
     // scrubbed, and the name of a click ID, never the ID itself (the collector maps the
     // name to a source). Every page view also forgets an expired touch.
     landing: function () {
-      var settings = core.settings;
       var query = '';
       touch();
       new URLSearchParams(location.search).forEach(function (value, name) {
-        if (settings.utmParameters.indexOf(name) >= 0) query += parameter(name, core.scrub(value.toLowerCase()));
-        if (settings.clickIds.indexOf(name) >= 0) query += '&k=' + name;
+        if (UTM_PARAMETERS.indexOf(name) >= 0) query += parameter(name, core.scrub(value.toLowerCase()));
+        if (CLICK_IDS.indexOf(name) >= 0) query += '&k=' + name;
       });
       return query;
     },

@@ -102,7 +102,8 @@ def test_site_settings_carry_their_short_keys_and_no_secrets() -> None:
     key = tagkeys.short
     assert settings[key("site")] == "demo" and settings[key("categories")] == ["analytics", "ads"]
     assert [rule[0] for rule in settings[key("rules")]][:2] == [":email", ":ip"]
-    assert "gclid" in settings[key("clickIds")] and "utm_source" in settings[key("utmParameters")]
+    # the campaign parameters and click IDs come with the attribution, not to every page
+    assert "gclid" not in str(settings) and "utm_source" not in str(settings)
     assert settings[key("texts")] is None  # a returning visitor gets no texts
     assert settings[key("layout")] == "bar" and settings[key("tallies")] is True
     assert "spring-sale" not in str(settings)  # links and other settings stay on the collector
@@ -142,6 +143,9 @@ def test_the_site_script_brings_the_parts_asked_for(client: TestClient, path: st
     settings = TagSettings.from_script(text)  # what the audit reads
     assert settings is not None and settings.site == "demo" and settings.mode == "opt-in"
     assert settings.categories == ("analytics", "ads") and settings.attribution == "ads"
+    # the campaign parameters and click IDs the attribution needs come with it
+    assert ('"utm_source"' in text and '"gclid"' in text) == ("_attribution" in parts)
+    assert "__UTM_PARAMETERS__" not in text and "__CLICK_IDS__" not in text
 
 
 def test_a_page_origin_the_site_does_not_list_gets_the_warning_uncached(
