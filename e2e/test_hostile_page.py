@@ -25,6 +25,11 @@ consent_mode = ["ad_storage"]
 origins = ["http://localhost:*"]
 count_automation = true
 banner = "modal"
+
+[sites.untallied]
+origins = ["http://localhost:*"]
+count_automation = true
+consent_tallies = false
 """
 POLLUTED = ("Object.prototype.uid = 'jane.doe@example.com'; "
             "Object.prototype.utm_campaign = 'polluted'; Object.prototype.value = '99';")
@@ -32,9 +37,10 @@ GCM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>
 <script src="{{collector}}/gcm/demo.js"></script>
 <script async src="{{collector}}/t.js" data-site="demo"></script>
 </head><body><h1>Consent Mode</h1></body></html>"""
-MODAL_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Modal</title>
-<script async src="{{collector}}/t.js" data-site="modal"></script>
-</head><body><h1>Modal</h1></body></html>"""
+SITE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>%s</title>
+<script async src="{{collector}}/t.js" data-site="%s"></script>
+</head><body><h1>%s</h1></body></html>"""
+MODAL_PAGE = SITE_PAGE % ("Modal", "modal", "Modal")
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +54,7 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorPro
 def hostile_pages(pages: PageServer) -> PageServer:
     pages.add("gcm.html", GCM_PAGE)
     pages.add("modal.html", MODAL_PAGE)
+    pages.add("untallied.html", SITE_PAGE % ("Untallied", "untallied", "Untallied"))
     return pages
 
 
@@ -126,6 +133,40 @@ def test_without_dialog_support_the_banner_is_a_plain_element(
         context.close()
 
 
+# After a refusal, what the tag sends: the tally (site, granted and refused categories and
+# the page's counter, nothing else), or nothing at all where the site turned tallies off.
+TALLIES = [
+    ("shop.html", "Reject all", [{"s": "demo", "n": "analytics-ads"}]),
+    ("shop.html", "Accept all", [{"s": "demo", "y": "analytics-ads"}]),
+    ("untallied.html", "Reject all", []),
+    ("untallied.html", "Accept all", []),
+]
+
+
+@pytest.mark.parametrize("page, button, tallies", TALLIES,
+                         ids=[f"{page[:-5]}-{button.split()[0].lower()}"
+                              for page, button, _ in TALLIES])
+def test_a_decision_is_tallied_only_where_the_site_counts_them(
+        browser: Browser, hostile_pages: PageServer, collector: CollectorProcess, page: str,
+        button: str, tallies: list[dict[str, str]]) -> None:
+    context, seen = visit(browser, hostile_pages, collector, page)
+    try:
+        seen.page.get_by_role("button", name=button).click()
+        seen.page.wait_for_function("cpx('consent').decided")
+        if button == "Accept all":  # the page view waits for the decision; the tally comes first
+            seen.page.wait_for_function("performance.getEntriesByType('resource')"
+                                        ".some(e => e.name.includes('/p.gif'))")
+        seen.settle()
+        sent = [{k: v for k, v in pixel.items() if k not in ("file", "url", "z")}
+                for pixel in seen.fired("c.gif")]
+        assert sent == tallies
+        assert all(set(pixel) <= {"file", "url", "s", "y", "n", "z"}
+                   for pixel in seen.fired("c.gif"))
+        assert seen.errors == []
+    finally:
+        context.close()
+
+
 def now() -> int:
     return int(time.time())
 
@@ -164,6 +205,44 @@ def test_only_a_decision_cookie_of_ours_is_believed(
             expect(seen.page.get_by_role("dialog")).to_be_visible()
             assert seen.page.evaluate("cpx('consent').decided") is False
             assert seen.fired() == []
+        assert seen.errors == []
+    finally:
+        context.close()
+
+
+GPC_SCRIPT = ("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', "
+              "{get: () => true, configurable: true});")
+
+# Under Global Privacy Control (which refuses ads on this site): the decision cookie ->
+# the consent state. Only the one "g" that the banner writes when the visitor switched
+# ads on while the signal was on lets the cookie grant them.
+GPC_COOKIES = [
+    ("decided without the signal", lambda: f"1.{now() - 60}.analytics-ads.", True, False),
+    ("decided under the signal", lambda: f"1.{now() - 60}.analytics-ads.g", True, True),
+    ("a g among the categories", lambda: f"1.{now() - 60}.analytics-ads-g.", True, False),
+    ("a g glued to a category", lambda: f"1.{now() - 60}.analytics-adsg", False, False),
+    ("a g with a version 1.9999999999", lambda: "1.9999999999.g", False, False),
+]
+
+
+@pytest.mark.parametrize("name, value, believed, ads", GPC_COOKIES,
+                         ids=[case[0] for case in GPC_COOKIES])
+def test_under_gpc_only_our_own_g_grants_what_the_signal_refuses(
+        browser: Browser, hostile_pages: PageServer, collector: CollectorProcess, name: str,
+        value: object, believed: bool, ads: bool) -> None:
+    hostile_pages.collector = collector.url
+    context = browser.new_context()
+    context.add_init_script(GPC_SCRIPT)
+    context.add_cookies([{"name": "cpx", "value": value(),  # type: ignore[operator]
+                          "url": hostile_pages.url}])
+    try:
+        seen = Visit(context.new_page(), collector)
+        seen.page.goto(hostile_pages.page("shop.html"))
+        seen.page.wait_for_function("window.cpx && cpx('consent')")
+        state = seen.page.evaluate("cpx('consent')")
+        assert (state["decided"], state["ads"]) == (believed, ads)
+        if not believed:
+            expect(seen.page.get_by_role("dialog")).to_be_visible()
         assert seen.errors == []
     finally:
         context.close()

@@ -164,7 +164,7 @@
   function consentState() {
     var state = {decided: !!decision};
     settings.categories.map(function (category) {
-      state[category] = isGranted(category);
+      state[category] = !!isGranted(category);  // true or false, whatever the cookie held
     });
     return state;
   }
