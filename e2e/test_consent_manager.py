@@ -120,6 +120,10 @@ def test_modes_signals_and_choices(collector_with: Callable[[str], CollectorProc
         seen.page.evaluate("cpx('track', 'download')")  # the modal banner is still open
     else:
         seen.page.click("#download")
+    # A conversion first fetches the attribution (a.js): wait for the pixels expected,
+    # then a moment for any that should not come.
+    seen.page.wait_for_function("n => performance.getEntriesByType('resource').filter("
+                                "e => e.name.includes('/p.gif?')).length >= n", arg=len(counted))
     seen.settle()
     state = seen.page.evaluate("cpx('consent')")
     assert (state["analytics"], state["ads"]) == granted
