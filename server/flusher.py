@@ -147,6 +147,7 @@ class Flusher:
     def housekeep_now(self, now: float) -> None:
         self.store.forget_orders(now)
         self.store.forget_batches(now)
+        self.ingest.crowd.learn_costs(self.store)  # spend recorded since, by any process
         today = int(now) // 86400 * 86400
         for site in self.config.sites.values():
             self.store.roll_up(site.name, today - site.hourly_days * 86400,

@@ -1,7 +1,8 @@
 """Turn one request into a cell, or into a reason for not counting it.
 
 Nothing here keeps the request: the client address lives at most one rate-limit window
-in memory (as a hash), the User-Agent becomes a device class, the referrer a host.
+in memory (as a hash), and one crowd window as a hash under a key that changes with it
+(crowd.py); the User-Agent becomes a device class, the referrer a host.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .attribution import labels
 from .buffer import Buffer, Cell, ConsentKey
 from .cache import BoundedCache
 from .config import Config, Link, Site
+from .crowd import Crowd
 from .currencies import MINOR_UNITS
 
 log = logging.getLogger("consentpixel")
@@ -172,6 +174,7 @@ class Ingest:
         # Remembered per User-Agent: what it says about the device and about automation.
         self.devices: BoundedCache[str, tuple[str, bool]] = BoundedCache(4096, MAX_AGENT)
         self.verdicts = Verdicts()
+        self.crowd = Crowd(config, buffer)
         # (site, origin) -> allowed; an origin is not personal, and pages send few.
         self.origins: BoundedCache[tuple[str, str], bool] = BoundedCache(4096, MAX_ORIGIN)
 
@@ -196,7 +199,7 @@ class Ingest:
             if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit,
                                                           now):
                 raise Drop("rate_limit")
-            self.add(site, cell, value, None)
+            self.count(site, cell, value, None, client, now)
             return
         params = parse_query(query)
         site, cell, value = self.judge(params, referer, agent, gpc, client, now)
@@ -204,7 +207,7 @@ class Ingest:
         # Orders, and paths that held an ID (now a placeholder), rarely come twice.
         if not order and ":" not in cell.path:
             self.verdicts.remember(key, site, cell, value)
-        self.add(site, cell, value, order)
+        self.count(site, cell, value, order, client, now)
 
     def impression(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
                    client: str = "", now: float | None = None) -> None:
@@ -226,7 +229,7 @@ class Ingest:
         cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
                     medium=medium, campaign=campaign, content=content,
                     device=self.device(agent)[0])
-        self.add(site, cell, 0, None)
+        self.count(site, cell, 0, None, client, now)
 
     def consent(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
                 client: str = "", now: float | None = None) -> None:
@@ -256,7 +259,7 @@ class Ingest:
                         campaign=privacy.clean_label(link.campaign),
                         content=privacy.clean_label(link.content),
                         device=self.device(agent)[0])
-            self.add(site, cell, 0, None)
+            self.count(site, cell, 0, None, client, now)
         except Drop as drop:
             self.drop(drop.reason)
 
@@ -276,9 +279,19 @@ class Ingest:
         device = self.device(agent)[0]
         source, medium, campaign, content = labels(params)
         cell = Cell(site=site.name, period=hour(now), event=event,
-                    path=privacy.clean_path(params.get("p")), source=source, medium=medium,
+                    path=privacy.clean_site_path(params.get("p"), site.paths),
+                    source=source, medium=medium,
                     campaign=campaign, content=content, device=device, currency=currency)
         return site, cell, value
+
+    def count(self, site: Site, cell: Cell, value: int, order: str | None, client: str,
+              now: float) -> None:
+        """Count a judged hit under the crowd rule (crowd.py): free text that too few
+        clients sent is counted under a placeholder until enough do."""
+        counted, missing = self.crowd.apply(site, cell, client, now)
+        self.add(site, counted, value, order)
+        if missing and not order:
+            self.crowd.remember(site, cell, self.buffer.counted_as(counted), value, missing)
 
     def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
         """Count a judged hit in the buffer: the one place a hit becomes accepted."""
