@@ -248,15 +248,15 @@ def masked_path(state: SiteCrowd, path: str, vote: Vote | None, missing: list[Ke
         if segment in state.placeholders:
             out = candidate
             continue
-        keys = [("p", real)] if candidate == real else [("p", real), ("p", candidate)]
-        known = real in state.paths or candidate in state.paths
-        if not known and vote is not None:
-            known = any([vote(key) for key in keys])  # every key gets the vote
-        if known:
-            out = candidate
-        else:
-            out += "/" + RARE_SEGMENT
-            missing.extend(keys)
+        # Both forms gather the client's vote: the path as sent qualifies on its own
+        # even while its form with placeholders is already known.
+        known = False
+        for key in {real, candidate}:
+            if key in state.paths or vote is not None and vote(("p", key)):
+                known = True
+            else:
+                missing.append(("p", key))
+        out = candidate if known else out + "/" + RARE_SEGMENT
     result = (out or "/") + slash
     if result == path and len(state.paths) < MAX_KNOWN:
         state.paths.add(path)

@@ -44,7 +44,9 @@ MONTHS = ("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|"
 # (year, month, day) in any order people write them; "年月日" as in Japanese.
 DATES = (
     (re.compile(r"(?<!\d)(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?(?!\d)"), "ymd"),
-    (re.compile(r"(?<!\d)(\d{1,2})([-./])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"), "dmy"),
+    # Not a version ("v10.13.28") nor part of a longer dotted number.
+    (re.compile(r"(?<![a-z0-9.])(\d{1,2})([-./])(\d{1,2})\2(\d{4}|\d{2})(?![0-9.])", re.I),
+     "dmy"),
     (re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s*(?:{MONTHS})[a-zé]*\.?,?\s*(\d{{4}})(?!\d)", re.I),
      "d_y"),
     (re.compile(rf"(?:{MONTHS})[a-zé]*\.?\s*(\d{{1,2}}),?\s*(\d{{4}})(?!\d)", re.I), "d_y"),

@@ -10,6 +10,7 @@ rule (crowd.py): free text is stored only once enough different clients sent it.
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from typing import Callable
@@ -155,6 +156,8 @@ def path_of(raw: str) -> str:
     """The decoded path of raw: no query, fragment, scheme or host."""
     if not raw:
         return "/"
+    if "&" in raw:  # "&#64;" is an @, not the start of a fragment
+        raw = html.unescape(raw)
     path = decoded(raw.split("#", 1)[0].split("?", 1)[0])
     if URL.match(path) or path.startswith("//"):
         path = "/" + path.split("//", 1)[-1].partition("/")[2]
