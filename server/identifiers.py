@@ -104,12 +104,14 @@ def number_kind(text: str) -> str | None:
 
 def digits_kind(run: str, digits: str) -> str | None:
     """What a run of six or more digits is, as far as it is personal."""
+    count = len(digits)
+    if run.startswith("+"):
+        return ":phone"
     if isbn(run, digits):
         return None
     if card(digits):
         return ":card"
-    count = len(digits)
-    if run.startswith("+") or digits.startswith("00") and count >= 9:
+    if digits.startswith("00") and count >= 9:
         return ":phone"
     if run.strip("()") != digits and count >= 7:  # grouped like a phone number
         return ":phone"

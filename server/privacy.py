@@ -68,8 +68,8 @@ STRICT = (
     (":email", re.compile(r"@", FLAGS)),
     (":ip", re.compile(r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f]*:[0-9a-f]*:", FLAGS)),
     (":uuid", re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", FLAGS)),
-    (":token", re.compile(r"[a-z0-9]{24}|(?=[a-z0-9]*\d)[a-z0-9]{16}", FLAGS)),
 )
+TOKEN = re.compile(r"[a-z0-9]{24}|(?=[a-z0-9]*\d)[a-z0-9]{16}", FLAGS)
 DIGIT = re.compile(r"\d", re.A)
 STREET_WORDS = (r"street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|place|"
                 r"court|ct|square|sq|terrace|crescent|close|rue|chemin|allée|calle|avenida|"
@@ -102,6 +102,8 @@ def classify(text: str, depth: int = 0) -> str | None:
         kind = number_kind(text)
         if kind:
             return kind
+    if TOKEN.search(text):
+        return ":token"
     if any(pattern.search(text) for pattern in ADDRESS):
         return ":address"
     if " " in text and POSTCODE.search(text):

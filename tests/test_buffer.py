@@ -72,3 +72,26 @@ def test_an_order_twice_in_one_flush_counts_once() -> None:
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     assert len(buffer.batch.orders) == 1
+
+
+def test_hits_move_between_cells_as_a_correction() -> None:
+    buffer = Buffer()
+    rare, known = cell("/:rare"), cell("/pricing")
+    buffer.add(rare, 5)
+    buffer.add(rare, 0)
+    taken = buffer.take()  # written: the store holds the placeholder's two hits
+    assert buffer.counted_as(rare) == rare
+    assert buffer.move(rare, known, 2, 5) == known
+    assert buffer.batch.cells == {rare: [-2, -5], known: [2, 5]}
+    buffer.release(taken)
+    buffer.add(rare)
+    buffer.move(rare, known, 1, 0)  # in the same batch: the entries net out
+    assert buffer.batch.cells == {rare: [-2, -5], known: [3, 5]}
+
+
+def test_a_folded_hit_is_counted_as_other() -> None:
+    buffer = Buffer(max_cells_per_hour=1)
+    buffer.add(cell("/first"))
+    buffer.add(cell("/second"))
+    assert buffer.counted_as(cell("/first")) == cell("/first")
+    assert buffer.counted_as(cell("/second")) == cell().folded()
