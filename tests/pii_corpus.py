@@ -222,6 +222,7 @@ def build(seed: int = 13, per_cell: int = 1, k: int = 3, locales: Iterable[str] 
     rng = random.Random(seed)
     plantings: list[Planting] = []
     encodings = iter(rotation(ENCODINGS, rng))
+    things = Faker("en_US")
     for locale in locales:
         fake = Faker(locale)
         fake.seed_instance(rng.random())
@@ -245,7 +246,6 @@ def build(seed: int = 13, per_cell: int = 1, k: int = 3, locales: Iterable[str] 
         if limit:
             plantings.append(Planting("name", locale, fake.name(), "utm_campaign", "raw", k,
                                       limit=True))
-        things = Faker("en_US")
         things.seed_instance(rng.random())
         for kind in THINGS:
             for place in THING_PLACES if kind != "dated_path" else ("path",):
