@@ -21,11 +21,16 @@ import http.client
 import json
 import random
 import re
+import sqlite3
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 from urllib.parse import quote, urlencode, urlsplit
+
+from consentpixel.decoding import decoded
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL",
            "sv_SE", "ja_JP", "hi_IN")
@@ -76,8 +81,12 @@ class Planting:
         return encode(self.value, self.encoding)
 
     def fragments(self) -> set[str]:
-        """The value and its obvious parts, lowercased: none may be found anywhere."""
-        return fragments(self.kind, self.value)
+        """The value and its obvious parts, lowercased: none may be found anywhere; for
+        base64, the encoded form too (a collector that does not read it keeps it)."""
+        found = fragments(self.kind, self.value)
+        if self.encoding == "base64":
+            found.add(self.encoded().rstrip("=").lower())
+        return found
 
     def stored_form(self) -> str:
         """What the collector should keep of a non-personal value."""
@@ -366,6 +375,9 @@ def search(plantings: list[Planting], texts: dict[str, bytes],
     kept of the non-personal ones. A fragment that is also part of what may be stored
     (a non-personal value, the site's own labels, the schema) is not searched for."""
     lowered = {name: text.lower() for name, text in texts.items()}
+    # What a reader of the store would see: "%2540", "&#64;" and "＠" are all an @.
+    lowered.update({f"{name} decoded": decoded(text.decode("utf-8", "replace")).lower()
+                    .encode() for name, text in texts.items()})
     allowed_text = "\n".join(allowed).lower()
     results = []
     for planting in plantings:
@@ -444,6 +456,79 @@ def place_of(planting: Planting) -> str:
 
 def kind_of(planting: Planting) -> str:
     return planting.kind_label
+
+
+# -- what the collector kept --------------------------------------------------------------
+
+def api_texts(url: str, secret: str) -> bytes:
+    """What the API and its CSV export show of the site, every row (min_count is 1)."""
+    found = []
+    for query in ("report?by=path", "report?by=source,medium,campaign,content", "campaigns",
+                  "events?by=event,path,source,campaign"):
+        for form in ("json", "csv"):
+            sep = "&" if "?" in query else "?"
+            request = urllib.request.Request(
+                f"{url}/api/v1/sites/{SITE}/{query}{sep}days=2&format={form}",
+                headers={"Authorization": f"Bearer {secret}"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
+                found.append(response.read())
+    return b"\n".join(found)
+
+
+def store_bytes(db: str) -> bytes:
+    """SQLite: the file and its write-ahead log as they are on disk. PostgreSQL: every
+    row of every table, as text. Without the salted order digests, whose hex digits
+    would match any short number by chance."""
+    if db.startswith("sqlite:///"):
+        path = Path(db[len("sqlite:///"):])
+        text = b"".join(part.read_bytes() for part in path.parent.glob(path.name + "*"))
+        connection = sqlite3.connect(path)
+        digests = [digest for (digest,) in connection.execute("SELECT digest FROM orders")]
+        connection.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(db) as pg:
+            tables = [name for (name,) in pg.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            rows = [repr(row) for table in tables
+                    for row in pg.execute(f'SELECT * FROM "{table}"')]  # noqa: S608
+            digests = [digest for (digest,) in pg.execute("SELECT digest FROM orders")]
+        text = "\n".join(rows).encode()
+    for digest in digests:
+        text = text.replace(digest.encode(), b"#")
+    return text
+
+
+def stored_values(db: str) -> set[str]:
+    from consentpixel.store import open_store
+
+    store = open_store(db)
+    try:
+        return {str(row[0]).lower() for group in ("path", "source", "medium", "campaign",
+                                                  "content")
+                for row in store.totals(SITE, 0, 2**40, [group])}
+    finally:
+        store.close()
+
+
+def allowed(plantings: list[Planting], db: str, k: int) -> list[str]:
+    """Text that may be stored: the non-personal values, the site's own labels, the
+    schema (SQLite's file holds its CREATE statements)."""
+    schema = []
+    if db.startswith("sqlite:///"):
+        connection = sqlite3.connect(db[len("sqlite:///"):])
+        schema = [sql for (sql,) in connection.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
+        connection.close()
+    things = [planting.stored_form() for planting in plantings if not planting.personal]
+    # What a crowd may have stored: addresses, postcodes, plates and the limit's names
+    # sent by k clients; a fragment of one ("ulica", "contrada") proves nothing.
+    crowds = [" ".join(planting.fragments()) for planting in plantings
+              if planting.clients >= k and planting.kind not in STRICT]
+    return [*things, *crowds, *campaign_list(plantings), *schema, "example.net", "newsletter",
+            "spring", SITE]
 
 
 def site_config(db: str, k: int | None, campaigns: Iterable[str] = (), flush: float = 0.2
