@@ -117,9 +117,16 @@ class Crowd:
             state.labels |= cleaned
 
     def learn_costs(self, store: Store) -> None:
-        for name in self.sites:
-            self.learn(name, (label for row in store.cost_totals(name, 0, 2 ** 40)
-                              for label in row[1:4]))
+        self.learn_recorded(self.recorded_labels(store))
+
+    def recorded_labels(self, store: Store) -> dict[str, list[str]]:
+        """The labels of every site's recorded costs: a read, safe in another thread."""
+        return {name: [str(label) for row in store.cost_totals(name, 0, 2 ** 40)
+                       for label in row[1:4]] for name in self.sites}
+
+    def learn_recorded(self, recorded: dict[str, list[str]]) -> None:
+        for name, labels in recorded.items():
+            self.learn(name, labels)
 
     def apply(self, site: Site, cell: Cell, client: str, now: float
               ) -> tuple[Cell, tuple[Key, ...]]:

@@ -141,13 +141,16 @@ class Flusher:
         self.last_housekeeping = time.time()
         try:
             await asyncio.to_thread(self.housekeep_now, self.last_housekeeping)
+            # Spend recorded since, by any process, names campaigns the crowd rule knows.
+            crowd = self.ingest.crowd
+            recorded = await asyncio.to_thread(crowd.recorded_labels, self.store)
+            crowd.learn_recorded(recorded)
         except Exception as exc:
             log.warning("consentpixel: housekeeping failed, will retry: %s", exc)
 
     def housekeep_now(self, now: float) -> None:
         self.store.forget_orders(now)
         self.store.forget_batches(now)
-        self.ingest.crowd.learn_costs(self.store)  # spend recorded since, by any process
         today = int(now) // 86400 * 86400
         for site in self.config.sites.values():
             self.store.roll_up(site.name, today - site.hourly_days * 86400,

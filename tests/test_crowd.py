@@ -193,3 +193,19 @@ def test_masked_cells_keep_everything_but_free_text() -> None:
     assert isinstance(cell, Cell)
     assert (cell.event, cell.currency, cell.source, cell.medium, cell.path) == (
         "purchase", "EUR", "(rare)", "(not set)", "/:rare")
+
+
+def test_spend_recorded_later_is_learnt_at_housekeeping(store: Store) -> None:
+    import asyncio
+    import time
+
+    from consentpixel.flusher import Flusher
+
+    config = shop()
+    ingest = Ingest(config, Buffer(), salt=b"salt")
+    flusher = Flusher(config, store, ingest.buffer, ingest)
+    today = int(time.time()) // 86400 * 86400  # housekeeping deletes spend past retention
+    store.add_cost("shop", today, "partner", "display", "autumn-2026", "EUR", 100)
+    asyncio.run(flusher.housekeep())
+    pageview(ingest, "a", utm_source="partner", utm_medium="display", utm_campaign="autumn-2026")
+    assert counts(ingest, "campaign") == {"autumn-2026": 1}
