@@ -33,7 +33,9 @@ from typing import Callable, Iterable
 from .attribution import CLICK_IDS, DIRECT, REFERRERS
 from .buffer import Buffer, Cell
 from .config import Config, Site
-from .privacy import PLACEHOLDERS, RARE_LABEL, RARE_SEGMENT, clean_label, template_names
+from .decoding import decoded
+from .privacy import (PLACEHOLDERS, RARE_LABEL, RARE_SEGMENT, classify, clean_label,
+                      template_names)
 from .store import Store
 
 MAX_VOTED = 50_000  # values gathering clients, per site
@@ -154,6 +156,23 @@ class Crowd:
         if qualified:
             self.credit(state, qualified)
         return counted, missing
+
+    def detail(self, site: Site, text: str, client: str, now: float) -> str:
+        """What a dropped hit's detail may say (an event the site did not declare, an
+        origin it does not allow): free text too, so the same rules and the same crowd;
+        RARE_LABEL when it may not be named."""
+        if classify(decoded(text)):
+            return RARE_LABEL
+        state = self.sites.get(site.name)
+        if state is None or text in state.labels and state.window == int(now) // state.seconds:
+            return text
+        state.roll(now)
+        qualified: list[Key] = []
+        known = text in state.labels or self.vote(state, ("l", text), state.client(client),
+                                                   qualified)
+        if qualified:
+            self.credit(state, qualified)
+        return text if known else RARE_LABEL
 
     def vote(self, state: SiteCrowd, key: Key, voter: bytes, qualified: list[Key]) -> bool:
         voters = state.voters.get(key)

@@ -209,3 +209,37 @@ def test_spend_recorded_later_is_learnt_at_housekeeping(store: Store) -> None:
     asyncio.run(flusher.housekeep())
     pageview(ingest, "a", utm_source="partner", utm_medium="display", utm_campaign="autumn-2026")
     assert counts(ingest, "campaign") == {"autumn-2026": 1}
+
+
+def test_a_repeated_order_is_a_repeat_whatever_its_campaign_counts_as_now() -> None:
+    ingest = ingest_for()
+    labels = {"utm_source": "mail", "utm_medium": "email", "utm_campaign": "winter"}
+    pageview(ingest, "a", e="purchase", v="5", c="EUR", o="A-1", **labels)
+    for client in "bc":  # the campaign reaches its crowd
+        pageview(ingest, client, **labels)
+    pageview(ingest, "a", e="purchase", v="5", c="EUR", o="A-1", **labels)  # a reload
+    orders = list(ingest.buffer.batch.orders.values())
+    assert len(orders) == 1 and orders[0][0].campaign == "(rare)"
+
+
+def test_details_of_dropped_hits_are_free_text_too() -> None:
+    ingest = ingest_for()
+    detail = ingest.crowd.detail
+    site = ingest.sites["shop"]
+    assert detail(site, "signup_johnsmith", "a", NOW) == "(rare)"
+    assert detail(site, "signup_johnsmith", "a", NOW) == "(rare)"  # still one client
+    assert [detail(site, "webinar", client, NOW) for client in "abc"] == [
+        "(rare)", "(rare)", "webinar"]
+    # What is personal is never named, however many clients send it.
+    assert {detail(site, "signup_903241754", client, NOW) for client in "abcd"} == {"(rare)"}
+    with pytest.raises(Exception) as raised:
+        pageview(ingest, "d", e="signup_ericnichols")
+    assert getattr(raised.value, "detail", None) == "(rare)"
+
+
+def test_a_detail_too_few_clients_sent_is_explained() -> None:
+    from consentpixel import drops
+
+    config = shop()
+    for reason in ("event", "origin"):
+        assert "too few clients" in drops.explain(config, "shop", reason, "(rare)")
