@@ -197,6 +197,7 @@ def test_masked_cells_keep_everything_but_free_text() -> None:
 
 def test_spend_recorded_later_is_learnt_at_housekeeping(store: Store) -> None:
     import asyncio
+    import threading
     import time
 
     from consentpixel.flusher import Flusher
@@ -206,7 +207,10 @@ def test_spend_recorded_later_is_learnt_at_housekeeping(store: Store) -> None:
     flusher = Flusher(config, store, ingest.buffer, ingest)
     today = int(time.time()) // 86400 * 86400  # housekeeping deletes spend past retention
     store.add_cost("shop", today, "partner", "display", "autumn-2026", "EUR", 100)
-    asyncio.run(flusher.housekeep())
+    # In a thread of its own: a browser test in this process may hold an event loop.
+    worker = threading.Thread(target=asyncio.run, args=(flusher.housekeep(),))
+    worker.start()
+    worker.join()
     pageview(ingest, "a", utm_source="partner", utm_medium="display", utm_campaign="autumn-2026")
     assert counts(ingest, "campaign") == {"autumn-2026": 1}
 
