@@ -476,28 +476,41 @@ def api_texts(url: str, secret: str) -> bytes:
     return b"\n".join(found)
 
 
+# Random or salted values the store keeps (order and session digests, batch IDs, its
+# salt): their hex digits would match any short number by chance, so they are blanked.
+RANDOM = ("SELECT digest FROM orders", "SELECT id FROM batches", "SELECT value FROM meta",
+          "SELECT digest FROM sessions")
+
+
 def store_bytes(db: str) -> bytes:
     """SQLite: the file and its write-ahead log as they are on disk. PostgreSQL: every
-    row of every table, as text. Without the salted order digests, whose hex digits
-    would match any short number by chance."""
+    row of every table, as text. Without the store's random values (RANDOM)."""
+    randoms: list[str] = []
     if db.startswith("sqlite:///"):
         path = Path(db[len("sqlite:///"):])
         text = b"".join(part.read_bytes() for part in path.parent.glob(path.name + "*"))
         connection = sqlite3.connect(path)
-        digests = [digest for (digest,) in connection.execute("SELECT digest FROM orders")]
+        for query in RANDOM:
+            try:
+                randoms += [str(value) for (value,) in connection.execute(query)]
+            except sqlite3.OperationalError:  # a store of a version without the table
+                pass
         connection.close()
     else:
         import psycopg
 
-        with psycopg.connect(db) as pg:
+        with psycopg.connect(db, autocommit=True) as pg:
             tables = [name for (name,) in pg.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
             rows = [repr(row) for table in tables
                     for row in pg.execute(f'SELECT * FROM "{table}"')]  # noqa: S608
-            digests = [digest for (digest,) in pg.execute("SELECT digest FROM orders")]
+            for query in RANDOM:
+                if query.rsplit(" ", 1)[1] in tables:
+                    randoms += [str(value) for (value,) in pg.execute(query)]
         text = "\n".join(rows).encode()
-    for digest in digests:
-        text = text.replace(digest.encode(), b"#")
+    for value in sorted(randoms, key=len, reverse=True):
+        if len(value) >= 8:
+            text = text.replace(value.encode(), b"#")
     return text
 
 
