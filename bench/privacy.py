@@ -291,7 +291,8 @@ ingest = Ingest(config_module.parse({"sites": {"demo": site}}), Buffer(10**6, 10
 requests = [urlsplit(url).query.encode() for url in json.load(open(sys.argv[2]))]
 headers = [(b"referer", b"http://127.0.0.1:8000/"), (b"user-agent", b"Mozilla/5.0 Chrome/130.0")]
 rng = random.Random(1)
-clients = [f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}" for _ in range(2000)]
+clients = [f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+           for _ in range(2000)]
 now = 1_795_900_000.0
 best = []
 for _ in range(3):

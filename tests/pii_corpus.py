@@ -175,7 +175,8 @@ def personal_values(fake: object, locale: str, kind: str, rng: random.Random) ->
             return str(f.uuid4())  # type: ignore[attr-defined]
         if choice < 0.7:
             return str(f.sha1())[:32]  # type: ignore[attr-defined]
-        return "ya29." + str(f.password(length=24, special_chars=False))  # type: ignore[attr-defined]
+        secret = f.password(length=24, special_chars=False)  # type: ignore[attr-defined]
+        return "ya29." + str(secret)
     raise ValueError(kind)
 
 

@@ -247,3 +247,13 @@ def test_a_detail_too_few_clients_sent_is_explained() -> None:
     config = shop()
     for reason in ("event", "origin"):
         assert "too few clients" in drops.explain(config, "shop", reason, "(rare)")
+
+
+def test_one_ipv6_network_is_one_client() -> None:
+    ingest = ingest_for()
+    for host in range(1, 6):  # privacy addresses of one household's /64
+        pageview(ingest, f"2001:db8:1:2::{host:x}", p="/pricing")
+    assert counts(ingest) == {"/:rare": 5}
+    for network in range(3, 5):
+        pageview(ingest, f"2001:db8:1:{network}::1", p="/pricing")
+    assert counts(ingest) == {"/pricing": 7}
