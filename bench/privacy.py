@@ -125,7 +125,7 @@ def run(side: Side, plantings: list[corpus.Planting], k: int, scratch: Path, see
     started = time.monotonic()
     texts, stored = collect(side, plantings, k, db, lambda url: corpus.send(
         url, plantings, "http://127.0.0.1:8000", random.Random(seed)))
-    results = corpus.search(plantings, texts, corpus.allowed(plantings, db, k))
+    results = corpus.search(plantings, texts, corpus.allowed(plantings, db), k)
     corpus.altered(results, stored)
     print(f"  {side.name}: sent and searched in {time.monotonic() - started:.0f} s",
           flush=True)
@@ -156,7 +156,7 @@ def run_tag(side: Side, tagged: list[corpus.Planting], k: int, scratch: Path
     """The sample through the tag in Chromium: one browser, one client."""
     db = f"sqlite:///{scratch / f'{side.name.split()[0]}-tag-{k}.db'}"
     texts, stored = collect(side, tagged, k, db, lambda url: browse(url, tagged, scratch))
-    results = corpus.search(tagged, texts, corpus.allowed(tagged, db, k))
+    results = corpus.search(tagged, texts, corpus.allowed(tagged, db), k)
     print(f"  {side.name}, through the tag (k = {k}): done", flush=True)
     return results
 

@@ -79,6 +79,21 @@ ADDRESS = (
     re.compile(r"\b[^\W\d]+(?:straße|strasse|str\.|weg|platz|gasse|allee)[\s,_-]*\d{1,4}[a-z]?\b",
                re.I),
 )
+# Written with spaces, a street's name and a house number, in the languages of the
+# sites we know: "Via Elisa, 991", "ulica Leśna 74/39", "Skolvägen 669", "Lolahof 7".
+# Only with spaces: a slug ("drive-safe-2-pack") is a product, not an address.
+STREET_TYPES = frozenset((
+    "street st road rd avenue ave lane ln drive dr boulevard blvd way place court ct square "
+    "sq terrace crescent close park parkway loop row mews hill grove gardens trail highway "
+    "hwy apt suite flat rue chemin allée impasse quai calle callejón avenida camino paseo "
+    "plaza ronda cuesta urbanización carrera pasaje rambla pasadizo acceso glorieta travesía "
+    "vía via viale piazza contrada corso vicolo strada rotonda stretto borgo largo canale "
+    "incrocio appartamento rua travessa viela praça alameda estrada rodovia vila ulica ul "
+    "al aleja plac pl osiedle os").split())
+STREET_SUFFIX = re.compile(r"(?:straße|strasse|straat|gatan|vägen|väg|gränd|stigen|torget|"
+                           r"laan|hof|singel|plein|gracht|kade|dijk|steeg|baan|dreef|pad|"
+                           r"boulevard|weg|ring|allee|gasse|platz|damm)$")
+HOUSE_NUMBER = re.compile(r"^\d{1,5}[a-z]?(?:[/-]\d{1,4}[a-z]?)?,?$")
 POSTCODE = re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s+\d[a-z]{2}\b", re.I)
 URL = re.compile(r"[a-z][a-z0-9+.-]*://|^www\.", re.I)
 IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -106,14 +121,24 @@ def classify(text: str, depth: int = 0) -> str | None:
         return ":token"
     if any(pattern.search(text) for pattern in ADDRESS):
         return ":address"
-    if " " in text and POSTCODE.search(text):
+    if " " in text and (POSTCODE.search(text) or street_address(text)):
         return ":address"
     if depth == 0:
         for plain in base64_texts(text):
             kind = classify(plain, 1) or classify(plain.lower(), 1)
             if kind:
                 return kind
+    if "+" in text:  # a form's space ("Via+Elisa,+991"); judged as sent first: "+49 30 …"
+        return classify(text.replace("+", " "), depth)
     return None
+
+
+def street_address(text: str) -> bool:
+    """A street's type or name and a house number among words written with spaces."""
+    words = text.lower().replace(",", " ").replace(".", " ").split()
+    return (any(HOUSE_NUMBER.match(word) for word in words)
+            and any(word in STREET_TYPES or STREET_SUFFIX.search(word) for word in words
+                    if not word[0].isdigit()))
 
 
 def plain_word(text: str) -> bool:

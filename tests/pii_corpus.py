@@ -24,7 +24,6 @@ import re
 import sqlite3
 import time
 import urllib.request
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -42,6 +41,8 @@ DATE_FORMATS = {"en_US": "%m/%d/%Y", "en_GB": "%d/%m/%Y", "de_DE": "%d.%m.%Y",
 # Kinds the patterns must catch whoever sends them; the others only the crowd catches.
 STRICT = ("email", "phone", "card", "iban", "national_id", "ip", "token", "birth_date")
 PERSONAL = (*STRICT, "name", "username", "address", "postcode", "plate")
+# Kinds none may find whatever the crowd; names and usernames except where the site put them.
+TARGETED = (*STRICT, "name", "username")
 THINGS = ("dated_campaign", "product_slug", "product_number", "ean", "isbn", "sku", "version",
           "dated_path")
 
@@ -370,24 +371,30 @@ class Result:
     found: str  # the fragment found and where ("…@store"), or "" when none was
 
 
-def search(plantings: list[Planting], texts: dict[str, bytes],
-           allowed: Iterable[str]) -> list[Result]:
+def search(plantings: list[Planting], texts: dict[str, bytes], allowed: Iterable[str],
+           k: int) -> list[Result]:
     """Search every source for every personal planting's fragments, and check what was
     kept of the non-personal ones. A fragment that is also part of what may be stored
-    (a non-personal value, the site's own labels, the schema) is not searched for."""
+    (a non-personal value, the site's own labels, the schema, or another planting that
+    a crowd may have stored: crowd_texts) is not searched for; a planting's own
+    fragments never excuse it."""
     lowered = {name: text.lower() for name, text in texts.items()}
     # What a reader of the store would see: "%2540", "&#64;" and "＠" are all an @.
     lowered.update({f"{name} decoded": decoded(text.decode("utf-8", "replace")).lower()
                     .encode() for name, text in texts.items()})
     allowed_text = "\n".join(allowed).lower()
+    crowds = crowd_texts(plantings, k)
+    crowd_text = "\n".join(crowds.values())
     results = []
     for planting in plantings:
         if not planting.personal:
             results.append(Result(planting, ""))
             continue
+        own = crowds.get(planting, "")
         found = ""
         for fragment in sorted(planting.fragments(), key=len, reverse=True):
-            if fragment in allowed_text and not planting.limit:
+            if not planting.limit and (fragment in allowed_text or
+                                       crowd_text.count(fragment) > own.count(fragment)):
                 continue
             needle = fragment.encode()
             where = next((name for name, text in lowered.items() if needle in text), "")
@@ -396,6 +403,14 @@ def search(plantings: list[Planting], texts: dict[str, bytes],
                 break
         results.append(Result(planting, found))
     return results
+
+
+def crowd_texts(plantings: list[Planting], k: int) -> dict[Planting, str]:
+    """The fragments of what a crowd may have stored (addresses, postcodes, plates,
+    names sent by k clients), one a line, per planting: a fragment another planting
+    shares ("ulica", "contrada") proves nothing about this one."""
+    return {planting: "\n".join(sorted(planting.fragments())) for planting in plantings
+            if planting.personal and planting.clients >= k and planting.kind not in STRICT}
 
 
 def altered(results: list[Result], stored: set[str]) -> list[Result]:
@@ -416,35 +431,14 @@ def expected_leaks(result: Result) -> bool:
 def leaks(results: list[Result], k: int) -> dict[str, list[Result]]:
     """Found values against the targets: any sent by fewer than k clients; strict kinds
     sent by k or more; names and usernames sent by k or more outside the site's own
-    template and campaign list (the limit plantings show that case on their own)."""
+    template and campaign list (the limit plantings show that case on their own).
+    Addresses, postcodes and plates a crowd sent are no target: what no pattern catches
+    is stored once k clients sent it (docs/privacy.md, Limits), and the tables say how
+    often."""
     rare = [r for r in results if r.planting.personal and r.planting.clients < k and r.found]
-    crowd = [r for r in results if r.planting.personal and r.planting.clients >= k
+    crowd = [r for r in results if r.planting.kind in TARGETED and r.planting.clients >= k
              and r.found and not expected_leaks(r) and not r.planting.limit]
     return {"rare": rare, "crowd": crowd}
-
-
-def table(results: list[Result], group: Callable[[Planting], str], k: int) -> str:
-    """Found / planted per group, for values sent by fewer than k clients and by k."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for result in results:
-        planting = result.planting
-        row = counts[group(planting)]
-        crowd = "thing" if not planting.personal else ("rare" if planting.clients < k else "crowd")
-        if planting.limit:
-            crowd = "limit"
-        row[crowd + "_n"] += 1
-        if result.found and not expected_leaks(result):
-            row[crowd] += 1
-    lines = [f"| {'where' if group is place_of else 'kind'} | sent by < k clients: found | "
-             "sent by ≥ k clients: found | not personal: altered |", "|---|---:|---:|---:|"]
-    for name in sorted(counts):
-        row = counts[name]
-        if row["limit_n"]:
-            lines.append(f"| {name} | — | {share(row['limit'], row['limit_n'])} | — |")
-            continue
-        cells = [share(row[crowd], row[crowd + "_n"]) for crowd in ("rare", "crowd", "thing")]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def share(found: int, total: int) -> str:
@@ -527,7 +521,7 @@ def stored_values(db: str) -> set[str]:
         store.close()
 
 
-def allowed(plantings: list[Planting], db: str, k: int) -> list[str]:
+def allowed(plantings: list[Planting], db: str) -> list[str]:
     """Text that may be stored: the non-personal values, the site's own labels, the
     schema (SQLite's file holds its CREATE statements)."""
     schema = []
@@ -537,11 +531,7 @@ def allowed(plantings: list[Planting], db: str, k: int) -> list[str]:
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
         connection.close()
     things = [planting.stored_form() for planting in plantings if not planting.personal]
-    # What a crowd may have stored: addresses, postcodes, plates and the limit's names
-    # sent by k clients; a fragment of one ("ulica", "contrada") proves nothing.
-    crowds = [" ".join(planting.fragments()) for planting in plantings
-              if planting.clients >= k and planting.kind not in STRICT]
-    return [*things, *crowds, *campaign_list(plantings), *schema, "example.net", "newsletter",
+    return [*things, *campaign_list(plantings), *schema, "example.net", "newsletter",
             "spring", SITE]
 
 

@@ -61,7 +61,7 @@ def test_personal_values_stay_out_and_the_rest_is_kept_as_written(
     assert {planting.kind for planting in plantings} >= {*corpus.PERSONAL, *corpus.THINGS}
     assert {planting.place for planting in plantings} == set(corpus.PLACES)
     assert {planting.encoding for planting in plantings} == set(corpus.ENCODINGS)
-    results = corpus.search(plantings, texts, corpus.allowed(plantings, db, K))
+    results = corpus.search(plantings, texts, corpus.allowed(plantings, db), K)
     leaks = corpus.leaks(results, K)
     assert [described(leak) for leak in leaks["rare"]] == [], "sent by fewer than k clients"
     assert [described(leak) for leak in leaks["crowd"]] == [], "strict kinds sent by k clients"
