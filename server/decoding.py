@@ -24,6 +24,7 @@ OBFUSCATIONS = (
 # A long run of the base64 alphabet; it is read only when it decodes to text.
 BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 MAX_BASE64 = 4  # runs read per value
+PIECE = re.compile(r"[-_]")
 
 
 def decoded(text: str) -> str:
@@ -44,6 +45,13 @@ def decoded(text: str) -> str:
     return text
 
 
+def still_encoded(text: str) -> bool:
+    """Is text, once decoded, still encoded? Then it was encoded more than MAX_ROUNDS
+    times, which no page does by accident: the rules take it for a token."""
+    return ("%" in text and unquote(text) != text) or ("&" in text and
+                                                       html.unescape(text) != text)
+
+
 def ascii_digits(text: str) -> str:
     """Digits of any script as ASCII digits ("०१२" is "012"), which the rules read."""
     return "".join(str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii()
@@ -59,11 +67,13 @@ def base64_texts(text: str) -> list[str]:
         if run.islower() or run.isdigit():
             continue
         plain = read_base64(run)
-        if plain:
-            found.append(plain)
+        # "-" and "_" are URL-safe base64, and also what joins words: "user-YWRhQGIuY28".
+        pieces = [plain] if plain else [read_base64(piece) for piece in PIECE.split(run)
+                                        if len(piece) >= 8 and not piece.islower()]
+        found += [piece for piece in pieces if piece]
         if len(found) >= MAX_BASE64:
             break
-    return found
+    return found[:MAX_BASE64]
 
 
 def read_base64(run: str) -> str:

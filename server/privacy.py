@@ -16,7 +16,7 @@ import unicodedata
 from typing import Callable
 
 from .cache import BoundedCache
-from .decoding import base64_texts, decoded
+from .decoding import base64_texts, decoded, still_encoded
 from .identifiers import IBAN, luhn, number_kind, valid_iban
 
 __all__ = ["IBAN", "luhn", "valid_iban"]  # the audit reads personal data with them too
@@ -107,6 +107,8 @@ def classify(text: str, depth: int = 0) -> str | None:
     """
     if not text or plain_word(text):
         return None
+    if still_encoded(text):
+        return ":token"
     iban = IBAN.search(FLAT.sub("", text))
     if iban and valid_iban(iban.group()):
         return ":iban"
