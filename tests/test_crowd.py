@@ -257,3 +257,19 @@ def test_one_ipv6_network_is_one_client() -> None:
     for network in range(3, 5):
         pageview(ingest, f"2001:db8:1:{network}::1", p="/pricing")
     assert counts(ingest) == {"/pricing": 7}
+
+
+def test_hits_of_a_closed_window_stay_under_their_placeholder() -> None:
+    ingest = ingest_for(crowd_hours=1)
+    for client in "ab":  # two clients: not yet a crowd when the window closes
+        pageview(ingest, client, p="/pricing")
+    later = NOW + 3600
+    for client in "abc":  # a crowd in the next window
+        pageview(ingest, client, later, p="/pricing")
+    by_period: dict[tuple[int, str], int] = {}
+    for cell, (count, _) in ingest.buffer.batch.cells.items():
+        key = (cell.period, cell.path)
+        by_period[key] = by_period.get(key, 0) + count
+    first, second = int(NOW) // 3600 * 3600, int(later) // 3600 * 3600
+    assert {key: count for key, count in by_period.items() if count} == {
+        (first, "/:rare"): 2, (second, "/pricing"): 3}
