@@ -48,7 +48,8 @@ def test_python_calls_every_function_and_only_those() -> None:
 
 def test_it_only_reads_the_page() -> None:
     # No eval, nothing sent, stored or written: only the two init scripts change
-    # anything (a listener, navigator.globalPrivacyControl).
+    # anything (a listener, navigator.globalPrivacyControl), and decideByApi, which
+    # answers a consent manager through its own API.
     assert not re.search(r"\beval\(|new Function|setTimeout\(['\"]|fetch\(|XMLHttpRequest|"
                          r"sendBeacon|\.setItem\(|\.removeItem\(|\.cookie\s*=|innerHTML|"
                          r"\.style\b|document\.write", probe.SOURCE)

@@ -26,7 +26,7 @@ def test_the_terminal_summary() -> None:
     assert "email in query parameter em of GET https://www.facebook.com/tr?" in text
     assert "    Accept all\n" in text and "pixel      p.gif s=demo e=pageview" in text
     assert "http://127.0.0.1:9/\n  not audited: cannot reach it: connection refused" in text
-    assert text.endswith("consentpixel audit FAILED: 2 URLs, 9 passed, 1 failed, 0 n/a, "
+    assert text.endswith("consentpixel audit FAILED: 2 URLs, 10 passed, 1 failed, 0 n/a, "
                          "1 not audited")
     assert "\033[" not in text and "\033[31mFAIL" in report.terminal(audited(), color=True)
 
