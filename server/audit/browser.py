@@ -254,14 +254,15 @@ def decide_tag(session: Session, scenario: Scenario, audit: PageAudit, number: i
 def decide_any(session: Session, scenario: Scenario, audit: PageAudit, number: int
                ) -> Steps[None]:
     yield from session.load(audit.url)
-    layer, _ = yield from session.any_banner(audit.manager)
-    yield from session.finish("before a decision", decided=False, any_page=True)
     if scenario.action == "none":  # a visit under GPC: nothing chosen, then a reload
+        yield from session.finish("before a decision", decided=False, any_page=True)
         session.begin("reload")
         yield from session.reloading()
         yield from session.finish("after a reload, still undecided", decided=False,
                                   any_page=True)
         return
+    layer, _ = yield from session.any_banner(audit.manager)
+    yield from session.finish("before a decision", decided=False, any_page=True)
     scenario.via = yield from session.answer(scenario.action, layer, audit.manager)
     yield from session.finish("after the choice", decided=True,
                               screenshot=f"{number}-{scenario.name}", any_page=True)

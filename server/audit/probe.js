@@ -10,10 +10,12 @@
  */
 
 // The consent managers the audit recognises on pages without our tag, by their globals
-// or their markup, and how to answer those whose JavaScript API can take a decision.
+// or their markup, how to answer those whose JavaScript API can take a decision, and how
+// to ask some whether the visitor has decided.
 // Cookiebot also defines a CookieConsent global: it comes before vanilla-cookieconsent.
 const MANAGERS = [
   {name: 'Cookiebot', global: () => window.Cookiebot, markup: '#CybotCookiebotDialog',
+   decided: () => Cookiebot.hasResponse,
    reject: () => Cookiebot.submitCustomConsent(false, false, false),
    accept: () => Cookiebot.submitCustomConsent(true, true, true),
    call: ['Cookiebot.submitCustomConsent(false, false, false)',
@@ -21,21 +23,26 @@ const MANAGERS = [
   {name: 'vanilla-cookieconsent',
    global: () => window.CookieConsent && typeof CookieConsent.acceptCategory == 'function',
    markup: '#cc-main, #cc--main',
+   decided: () => CookieConsent.validConsent(),
    reject: () => { CookieConsent.acceptCategory([]); CookieConsent.hide(); },
    accept: () => { CookieConsent.acceptCategory('all'); CookieConsent.hide(); },
    call: ['CookieConsent.acceptCategory([])', "CookieConsent.acceptCategory('all')"]},
   {name: 'Klaro', global: () => window.klaro && typeof klaro.getManager == 'function',
    markup: '.klaro',
+   decided: () => klaro.getManager().confirmed,
    reject: () => { const m = klaro.getManager(); m.changeAll(false); m.saveAndApplyConsents(); },
    accept: () => { const m = klaro.getManager(); m.changeAll(true); m.saveAndApplyConsents(); },
    call: ['klaro.getManager().changeAll(false), then saveAndApplyConsents()',
           'klaro.getManager().changeAll(true), then saveAndApplyConsents()']},
   {name: 'Orejime', global: () => window.orejime && window.orejime.manager,
    markup: '.orejime-Env, #orejime',
+   decided: () => !orejime.manager.isDirty(),
    reject: () => orejime.manager.declineAll(), accept: () => orejime.manager.acceptAll(),
    call: ['orejime.manager.declineAll()', 'orejime.manager.acceptAll()']},
   {name: 'tarteaucitron', global: () => window.tarteaucitron && tarteaucitron.userInterface,
    markup: '#tarteaucitronRoot',
+   decided: () => tarteaucitron.job.length > 0 &&
+                  tarteaucitron.job.every(job => typeof tarteaucitron.state[job] == 'boolean'),
    reject: () => tarteaucitron.userInterface.respondAll(false),
    accept: () => tarteaucitron.userInterface.respondAll(true),
    call: ['tarteaucitron.userInterface.respondAll(false)',
@@ -45,6 +52,7 @@ const MANAGERS = [
    markup: '.cc-window'},
   {name: 'OneTrust', global: () => window.OneTrust && typeof OneTrust.RejectAll == 'function',
    markup: '#onetrust-consent-sdk, #onetrust-banner-sdk',
+   decided: () => OneTrust.IsAlertBoxClosed(),
    reject: () => OneTrust.RejectAll(), accept: () => OneTrust.AllowAll(),
    call: ['OneTrust.RejectAll()', 'OneTrust.AllowAll()']},
   {name: 'Didomi', global: () => window.Didomi && typeof Didomi.setUserDisagreeToAll == 'function',
@@ -78,13 +86,14 @@ const deepControls = (root, out) => {
   return out;
 };
 
+// Read from the markup (textContent, not innerText), so that looking costs no layout.
 const accessibleName = el => {
   const root = el.getRootNode();
   const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
   const labelled = ids.map(id => root.getElementById(id)).filter(Boolean)
     .map(node => node.textContent).join(' ');
   const text = labelled || el.getAttribute('aria-label') ||
-    (el.tagName == 'INPUT' ? el.value : el.innerText || el.textContent) || el.title || '';
+    (el.tagName == 'INPUT' ? el.value : el.textContent) || el.title || '';
   return text.replace(/\s+/g, ' ').trim();
 };
 
@@ -111,12 +120,13 @@ const findControls = words => {
   const context = new RegExp(words.context, 'i'), all = new RegExp(words.all, 'i');
   const found = [];
   for (const el of deepControls(document, [])) {
+    const name = accessibleName(el);
+    const hit = name.length <= 80 && actions.find(([, pattern]) => pattern.test(name));
+    if (!hit) continue;
     const rect = el.getBoundingClientRect();
     if (!rect.width || !rect.height || !el.checkVisibility({opacityProperty: true,
                                                              visibilityProperty: true})) continue;
-    const name = accessibleName(el);
-    const hit = name.length <= 80 && actions.find(([, pattern]) => pattern.test(name));
-    if (!hit || !inConsentContext(el, context)) continue;
+    if (!inConsentContext(el, context)) continue;
     found.push({action: hit[0], name, all: all.test(name),
                 shadow: el.getRootNode() instanceof ShadowRoot, el});
   }
@@ -160,6 +170,17 @@ function decideByApi([name, action]) {
     return manager.call[action == 'reject' ? 0 : 1];
   } catch (e) {
     return '';
+  }
+}
+
+// Whether the consent manager `name` says the visitor has decided (so no banner will
+// come): true, or false when it says no or cannot tell.
+function managerDecided(name) {
+  const manager = MANAGERS.find(m => m.name == name);
+  try {
+    return !!(manager && manager.decided && manager.global() && manager.decided());
+  } catch (e) {
+    return false;
   }
 }
 

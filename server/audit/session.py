@@ -47,11 +47,12 @@ READ_DATA_LAYER = page_function("readDataLayer")
 FIND_LINKS = page_function("findLinks")
 RECOGNISE_MANAGER = page_function("recogniseManager")
 DECIDE_BY_API = page_function("decideByApi")
+MANAGER_DECIDED = page_function("managerDecided")
 LIST_CONTROLS = page_function("listControls")
 CONTROL_ELEMENT = page_function("controlElement")
 
 FIRST_LAYER = ("reject", "accept", "dismiss")  # what makes a banner, for the audit
-LOOK = 0.25  # seconds between two searches of every frame for the banner's controls
+LOOK = 0.3  # seconds between two searches of every frame for the banner's controls
 QUIET_FOR_NO_BANNER = 1.0  # seconds of quiet after which no banner is coming, when no
                            # consent manager was recognised
 
@@ -64,7 +65,7 @@ class Options:
     settle: float = 0.5          # seconds without a new request that end a step
     trackers: Trackers = BUILTIN
     screenshots: Path | None = None  # where to save them; None takes none
-    visitors: int = 6            # visitors (browser contexts) at once
+    visitors: int = 8            # visitors (browser contexts) at once
 
 
 @dataclass
@@ -318,8 +319,8 @@ class Session:
                    ) -> Steps[tuple[dict[str, Control], str]]:
         """Until a banner's first layer shows: (its controls by action, why there is none
         when it timed out). Without a recognised consent manager, a page quiet for a
-        second after its load event has none; with one, its banner may come later, up to
-        the timeout (or `seconds`)."""
+        second has none; with one, its banner may come later, up to the timeout (or
+        `seconds`), unless the manager says the visitor has decided."""
         found: list[Control] = []
         loaded = self.recorder.now()
 
@@ -329,6 +330,8 @@ class Session:
             if any(c.action in FIRST_LAYER for c in found):
                 return True
             manager = manager or self.manager()
+            if manager and self.read(MANAGER_DECIDED, False, manager.name):
+                return True  # it says the visitor has decided: no banner is coming
             quiet = self.recorder.quiet(max(self.options.settle, QUIET_FOR_NO_BANNER))
             return quiet and manager is None and self.recorder.now() - loaded >= QUIET_FOR_NO_BANNER
 
