@@ -13,7 +13,7 @@ from types import TracebackType
 
 Command = list[str]
 TICKS = os.sysconf("SC_CLK_TCK")
-SECRET = "bench-secret"
+SECRET = "bench-admin-secret"  # 16 characters at least
 
 
 def collector(db: str, workers: int) -> Command:

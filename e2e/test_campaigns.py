@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from typing import Any, Callable
 
@@ -20,10 +21,10 @@ from .test_consent import choose
 
 
 def secret_of(collector: CollectorProcess) -> str:
-    """The admin secret `serve` generated and printed."""
-    match = re.search(r"admin secret: (\S+)\)", "".join(collector.output))
+    """The admin secret `serve` generated, from the file it says it keeps it in."""
+    match = re.search(r"admin secret: kept in (\S+)\)", "".join(collector.output))
     assert match, "".join(collector.output)
-    return match.group(1)
+    return Path(match.group(1)).read_text().strip()
 
 
 def api(collector: CollectorProcess, path: str) -> Any:

@@ -88,8 +88,8 @@ def test_the_dashboard_shows_the_campaigns_sale(context: BrowserContext,
     row = page.locator("#campaigns tbody tr", has_text="spring-sale")
     expect(row).to_contain_text("newsletter / email")
     expect(row.locator("td")).to_have_text([
-        "newsletter / email", "spring-sale", "19", "1", "5.3 %", "1", "100.0 %", "€14.90",
-        "—", "—", "—"])
+        "newsletter / email", "spring-sale", "1", "19", "1", "5.3 %", "1", "100.0 %",
+        "€14.90", "—", "—", "—"])
     expect(page.locator("#consents tbody tr", has_text="ads")).to_contain_text("100.0 %")
     bars = page.locator("svg.timeline rect.bar")
     assert bars.count() == 30  # the last 30 days by default, today last
@@ -105,7 +105,12 @@ def test_the_dashboard_shows_the_campaigns_sale(context: BrowserContext,
     form.get_by_role("button", name="Record").click()
     expect(page.get_by_role("status")).to_have_text("Spend recorded.")
     expect(page.locator("#total-roas")).to_have_text("2.98×")
-    expect(row.locator("td").nth(9)).to_have_text("€5.00")  # CPA: one sale for €5
+    expect(row.locator("td").nth(10)).to_have_text("€5.00")  # CPA: one sale for €5
+    # The filters: days as the page writes them (ISO), the site selector as large.
+    site, first = (page.locator(f".filters {field}").bounding_box()
+                   for field in ("select", "input[name=from]"))
+    assert site and first and site["height"] == first["height"]
+    assert site["width"] >= first["width"]
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "dashboard.png"

@@ -22,6 +22,7 @@ def test_the_demo_shop_counts_a_whole_visit(context: BrowserContext,
     page.get_by_label("Coffee news, once a month").fill("grace.hopper@navy.example")
     page.get_by_role("button", name="Subscribe").click()
     expect(page.locator(".flash")).to_be_visible()
+    assert "grace" not in page.url and "navy" not in page.url  # posted, never in a URL
     expected = {"pageview": 5, "add_to_cart": 1, "begin_checkout": 1, "purchase": 1,
                 "signup": 1}
     collector.wait_for(lambda: collector.counts() == expected)

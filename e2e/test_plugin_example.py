@@ -1,7 +1,7 @@
 """A thank-you page, checked in a real browser with consentpixel's pytest plugin.
 
 Installing consentpixel brings the fixtures (cpx_…); the browser needs Playwright
-(pip install 'consentpixel[audit]') and Chromium.
+(pip install '.[audit]' in the consentpixel checkout) and Chromium.
 """
 
 from typing import Callable

@@ -89,10 +89,35 @@ def test_a_suite_can_use_a_running_collector(collector: CollectorProcess, tmp_pa
     assert collector.counts() == {"pageview": 1}  # counted in the collector we gave it
 
 
+# A production config: its pages are on https://shop.example, automation not counted.
+PRODUCTION = '[sites.shop]\norigins = ["https://shop.example"]\ncount_automation = false\n'
+
+NOT_COUNTED_TEST = '''
+import re
+import pytest
+
+def test_a_failed_count_says_why(cpx_collector, cpx_pages, cpx_open):
+    # An event the config does not declare, sent by the page itself.
+    page = cpx_pages.add("webinar.html", '<script async src="{{collector}}/t.js" '
+                         'data-site="shop"></script>'
+                         '<img src="{{collector}}/p.gif?s=shop&e=webinar&p=/">')
+    visit = cpx_open(page)
+    why = re.escape('event webinar is not declared: add webinar = "ads" to [sites.shop.events]')
+    with pytest.raises(AssertionError, match="(?s)the store counts 0 webinar, not 1;.*" + why):
+        cpx_collector.expect_count("webinar", 1, timeout=2)
+    with pytest.raises(AssertionError, match="(?s)no purchase pixel .*did not count:.*" + why):
+        visit.assert_fired("purchase", timeout=0.2)
+'''
+
+
 def test_a_suite_can_use_its_own_config(tmp_path: Path) -> None:
+    # The plugin's collector counts the suite's own pages (served from localhost, in an
+    # automated browser) without the user changing their production config.
     config = tmp_path / "shop.toml"
-    config.write_text('[sites.shop]\norigins = ["http://localhost:*"]\ncount_automation = true\n')
+    config.write_text(PRODUCTION)
     started = "cpx_collector.process is not None"  # by the plugin, with this config
-    done = their_suite(tmp_path, THEIR_TEST.format(which=started, site="shop"),
-                       "--cpx-config", str(config))
+    done = their_suite(tmp_path, THEIR_TEST.format(which=started, site="shop")
+                       + NOT_COUNTED_TEST, "--cpx-config", str(config))
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    assert config.read_text() == PRODUCTION

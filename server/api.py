@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1/: reports, campaigns, consent rates and costs, for scripts.
+"""The JSON API under /api/v1/: reports, campaigns, consent rates, costs and hits not
+counted, for scripts.
 
 Every endpoint needs the admin secret: `Authorization: Bearer SECRET`, or the
 dashboard's session cookie, in which case writes also carry the session's CSRF token
@@ -29,6 +30,8 @@ FORMATS = ("json", "csv")
 MAX_DAYS = 3660
 MAX_BODY = 1 << 20
 MAX_COSTS = 1000
+MAX_DEPTH = 3  # a list of cost objects whose values are strings or numbers
+MAX_DIGITS = 30  # no amount needs more; Python refuses integers past 4,300 digits anyway
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -193,13 +196,14 @@ async def events(request: Request) -> Response:
     site, period, form = site_of(request), period_of(request), format_of(request)
     by = by_of(request, ("event",))
     store = collector_of(request).store
-    rows = await run_in_threadpool(reports.breakdown, store, site, period, by)
+    rows, merged = await run_in_threadpool(reports.event_counts, store, site, period, by)
     if form == "csv":
         columns = [*(group for group in by if group != "event"), "event", "count", "value",
                    "currency"]
         return csv_response(reports.csv_text(rows, columns), site, "events", period)
     return answer({"site": site.name, "from": period.first.isoformat(),
-                   "to": period.final.isoformat(), "by": list(by), "rows": rows})
+                   "to": period.final.isoformat(), "by": list(by), "rows": rows,
+                   **reports.merge_fields(merged, site.min_count)})
 
 
 async def consents(request: Request) -> Response:
@@ -215,6 +219,25 @@ async def consents(request: Request) -> Response:
         columns = [*(["day"] if by == "day" else []), "category", "granted", "refused", "rate"]
         return csv_response(reports.csv_text(rows, columns), site, "consents", period)
     return answer({"site": site.name, "from": period.first.isoformat(),
+                   "to": period.final.isoformat(), "rows": rows})
+
+
+async def drops(request: Request) -> Response:
+    """Why hits were not counted, per site, reason and detail, with the fix."""
+    check_params(request, "site", "from", "to", "days", "format")
+    name = request.query_params.get("site") or None
+    config = collector_of(request).config
+    if name is not None and name not in config.sites:
+        raise ApiError(404, f"no site {name!r}")
+    period, form = period_of(request), format_of(request)
+    rows = [row.as_dict() for row in await run_in_threadpool(
+        reports.not_counted, collector_of(request).store, config, name, period)]
+    if form == "csv":
+        filename = f"{name or 'all'}-drops-{period.first}-{period.final}.csv"
+        text = reports.csv_text(rows, ["site", "reason", "detail", "count", "fix"])
+        return Response(text, media_type="text/csv; charset=utf-8", headers={
+            **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+    return answer({"site": name, "from": period.first.isoformat(),
                    "to": period.final.isoformat(), "rows": rows})
 
 
@@ -252,8 +275,7 @@ async def record_costs(request: Request) -> Response:
         except reports.InputError as exc:
             raise ApiError(400, f"[{index}].{exc}" if len(items) > 1 else str(exc)) from None
     store = collector_of(request).store
-    for cost in parsed:
-        await run_in_threadpool(costs.record_cost, store, site, cost)
+    await run_in_threadpool(costs.record_costs, store, site, parsed)  # all or none
     return answer({"recorded": [cost.as_dict() for cost in parsed]})
 
 
@@ -266,9 +288,46 @@ async def json_body(request: Request) -> Any:
         if len(body) > MAX_BODY:  # stop reading: nothing this large is a list of costs
             raise ApiError(413, f"the body is over {MAX_BODY} bytes")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(body, parse_int=whole_number, parse_constant=not_json)
+    except RecursionError:
+        raise ApiError(400, "the body nests too deeply: send a cost or a list of costs"
+                       ) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ApiError(400, f"the body is not JSON: {exc}") from None
+    check_body(value)
+    return value
+
+
+def whole_number(text: str) -> int:
+    # Python reads integers of any length, slowly, up to a limit that raises ValueError.
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise ApiError(400, f"the body holds a number of {digits} digits; an amount has "
+                            f"at most {MAX_DIGITS}")
+    return int(text)
+
+
+def not_json(name: str) -> Any:
+    raise ApiError(400, f"the body holds {name}, which JSON does not allow as a number")
+
+
+def check_body(value: Any) -> None:
+    """A cost is an object of strings and numbers, in a list or not: anything nested
+    deeper, and any text that is not Unicode (a lone surrogate such as \\ud800), is
+    refused here rather than by the store."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, "the body nests too deeply: send a cost or a list of costs")
+        if isinstance(item, dict):
+            pending += [(key, depth + 1) for key in item]
+            pending += [(entry, depth + 1) for entry in item.values()]
+        elif isinstance(item, list):
+            pending += [(entry, depth + 1) for entry in item]
+        elif isinstance(item, str) and not item.isascii() and costs.SURROGATE.search(item):
+            raise ApiError(400, f"the body holds a lone surrogate in {item!r}: "
+                                "JSON text must be valid Unicode")
 
 
 async def unknown(request: Request) -> Response:
@@ -278,6 +337,7 @@ async def unknown(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [Mount("/api/v1", routes=[
         route("/sites", sites),
+        route("/drops", drops),
         route("/sites/{site}/report", report),
         route("/sites/{site}/campaigns", campaigns),
         route("/sites/{site}/events", events),

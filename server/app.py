@@ -49,7 +49,8 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
     routes.append(Mount("/static", StaticFiles(directory=os.path.join(HERE, "assets")),
                         name="static"))
     app = Starlette(routes=routes, lifespan=collector.lifespan,
-                    middleware=[auth.middleware(collector.admin_secret)],
+                    middleware=[auth.middleware(collector.secret.current, collector.sessions,
+                                                collector.failures)],
                     exception_handlers={401: auth.unauthorized})
     app.state.collector = collector
     return Pixels(app, collector.ingest)
@@ -111,5 +112,9 @@ async def favicon(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """ok, degraded or down for anyone (a load balancer); the store's state and its last
+    error (a path, a database user and host) only with the admin secret, and in the log."""
     health = collector_of(request).flusher.health()
-    return JSONResponse(health, headers={"Cache-Control": "no-store"})
+    shown = health if auth.signed_in(request) else {"status": health["status"]}
+    return JSONResponse(shown, 503 if health["status"] == "down" else 200,
+                        headers={"Cache-Control": "no-store"})

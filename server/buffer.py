@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .drops import DropKey
+
 OTHER = "(other)"
 
 
@@ -46,10 +48,11 @@ class Batch:
     cells: dict[Cell, list[int]] = field(default_factory=dict)  # cell -> [count, value]
     orders: dict[tuple[str, str], tuple[Cell, int]] = field(default_factory=dict)
     consents: Counter[ConsentKey] = field(default_factory=Counter)
+    drops: Counter[DropKey] = field(default_factory=Counter)  # bounded by drops.Drops
     id: str = ""  # given by the flusher: the store writes a batch with an ID only once
 
     def __bool__(self) -> bool:
-        return bool(self.cells or self.orders or self.consents)
+        return bool(self.cells or self.orders or self.consents or self.drops)
 
     def hits(self) -> int:
         return sum(count for count, _ in self.cells.values()) + len(self.orders)
@@ -67,6 +70,9 @@ class Buffer:
         # Entries taken for a write that has not succeeded yet: still in memory, so they
         # count against max_cells until the flusher releases them.
         self.held = 0
+        # Conversions not kept because the same one waits in the batch; the store counts
+        # the repeats of earlier batches (Flusher.repeats).
+        self.repeats = 0
         # Distinct cells this process has seen per (site, hour), for the cap.
         self.seen: dict[tuple[str, int], set[Cell]] = {}
 
@@ -96,7 +102,8 @@ class Buffer:
         """A conversion with an order ID: counted at flush time unless the store saw it."""
         orders = self.batch.orders
         if (site, digest) in orders:
-            return True  # the same order twice in one flush: the first one stands
+            self.repeats += 1  # the same conversion twice in one flush: the first stands
+            return True
         if self.full():
             return False
         orders[(site, digest)] = (self.capped(cell), value)
@@ -104,6 +111,9 @@ class Buffer:
 
     def add_consent(self, key: ConsentKey) -> None:
         self.batch.consents[key] += 1
+
+    def add_drop(self, key: DropKey) -> None:
+        self.batch.drops[key] += 1
 
     def capped(self, cell: Cell) -> Cell:
         hour = (cell.site, cell.period)
@@ -141,5 +151,9 @@ class Buffer:
             entry[0] += count
             entry[1] += value
         for key, order in batch.orders.items():
-            self.batch.orders.setdefault(key, order)
+            if key in self.batch.orders:
+                self.repeats += 1
+            else:
+                self.batch.orders[key] = order
         self.batch.consents.update(batch.consents)
+        self.batch.drops.update(batch.drops)

@@ -1,9 +1,14 @@
-"""The consentpixel command: serve, init, check, report, cost, audit.
+"""The consentpixel command: serve, init, check, report, cost, secret, audit.
 
 This module parses and dispatches: serving.py runs the collector, reports.py and
 costs.py read and write the figures, audit/ drives the browser. Errors meant for people
-are one line on stderr and exit status 2 (1 for failures at run time), never a
-traceback.
+are one line on stderr, never a traceback, with the exit status docs/cli.md lists: 2
+when the command cannot run as asked (an option, the config, a database that is not
+there, a port taken), 1 when it ran and failed (the store unreachable, an audit check).
+
+Every command finds its config as serve does: --config, else CONSENTPIXEL_CONFIG, else
+./consentpixel.toml when there is one, else the demo site. Commands that read never
+create a database.
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 from . import __version__, config as config_module, costs, demo, reports, settings
+from . import secret as admin_secret
 from .config import COLLECTOR_DEFAULTS, Config, ConfigError
-from .store import StoreError, open_store
+from .store import NoStore, Store, StoreError, open_store
+
+CONFIG_FILE = "consentpixel.toml"  # found in the working directory, as `init` writes it
 
 
 class UsageError(Exception):
@@ -41,11 +49,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         args.run(args)
-    except (UsageError, ConfigError, StoreError) as exc:
+    except (UsageError, ConfigError, NoStore) as exc:
         print(f"consentpixel: {exc}", file=sys.stderr)
         sys.exit(2)
+    except StoreError as exc:
+        print(f"consentpixel: {exc}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # `consentpixel report | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_options(serve)
     serve.add_argument("--host", default=os.environ.get("CONSENTPIXEL_HOST", "127.0.0.1"),
                        help="address to listen on (default 127.0.0.1; CONSENTPIXEL_HOST)")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("CONSENTPIXEL_PORT", 8000)),
+    serve.add_argument("--port", type=port_number, default=None,
                        help="port, 0 for any free one (default 8000; CONSENTPIXEL_PORT)")
     serve.add_argument("--workers", type=int, default=1,
                        help="collector processes sharing the port (default 1)")
@@ -76,9 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config", help="the TOML file")
     check.set_defaults(run=run_check)
 
-    report = commands.add_parser("report", help="print counts and values for a site")
+    report = commands.add_parser("report", help="print counts and values for a site, or "
+                                                "why hits were not counted (--drops)")
     add_store_options(report)
-    report.add_argument("--site", required=True, help="the site's name, e.g. demo")
+    report.add_argument("--site", help="the site's name, e.g. demo (optional with --drops)")
     report.add_argument("--by", action="append", choices=reports.BREAKDOWNS, default=None,
                         help="group rows by this (repeatable; default: event)")
     report.add_argument("--from", dest="first", type=day, help="first day, YYYY-MM-DD (UTC)")
@@ -86,14 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=30,
                         help="without --from: the last N days, today included (default 30)")
     report.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    report.add_argument("--min-count", type=int, default=1, metavar="N",
+    report.add_argument("--min-count", type=int, default=None, metavar="N",
                         help="merge rows of label combinations counting fewer than N hits "
-                             "into one (other) row, as the dashboard and the API do with "
-                             "the site's min_count (default 1: every row, since this "
-                             "command reads the store itself)")
+                             "into one (other) row (default: the site's min_count, as the "
+                             "dashboard and the API do; 1 shows every row)")
     report.add_argument("--funnel", action="store_true",
                         help="impressions, clicks, CTR, conversions, conversion rate, value, "
                              "cost, CPA and ROAS per row instead of counts per event")
+    report.add_argument("--drops", action="store_true",
+                        help="hits not counted, per site, reason and detail, with the fix")
     report.set_defaults(run=run_report)
 
     cost = commands.add_parser("cost", help="record a campaign's spend for a day")
@@ -107,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--medium", help="utm_medium of the campaign, e.g. email")
     cost.add_argument("--campaign", help="utm_campaign, e.g. spring-sale")
     cost.set_defaults(run=run_cost)
+
+    secret = commands.add_parser("secret", help="rotate the generated admin secret")
+    secret.add_argument("action", choices=("rotate",),
+                        help="rotate: write a new secret where serve keeps it and end every "
+                             "session; running collectors use it from their next request")
+    add_store_options(secret)
+    secret.set_defaults(run=run_secret)
 
     audit = commands.add_parser("audit", help="check consent and pixels on pages, in headless "
                                               "Chromium")
@@ -132,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=os.environ.get("CONSENTPIXEL_CONFIG"),
-                        help="the TOML config (CONSENTPIXEL_CONFIG); see consentpixel init")
+                        help="the TOML config (default: CONSENTPIXEL_CONFIG, else "
+                             f"./{CONFIG_FILE} if there is one, else the demo site)")
     parser.add_argument("--db", default=os.environ.get("CONSENTPIXEL_DB"),
                         help="database URL, overrides the config's (default "
                              f"{COLLECTOR_DEFAULTS['db']}; "
@@ -146,8 +170,43 @@ def day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-11-28") from None
 
 
+def port_number(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
+    return int(text)
+
+
+def port_of(args: argparse.Namespace) -> int:
+    """--port, else CONSENTPIXEL_PORT, else 8000."""
+    if args.port is not None:
+        return int(args.port)
+    text = os.environ.get("CONSENTPIXEL_PORT", "8000")
+    try:
+        return port_number(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"CONSENTPIXEL_PORT: {exc}") from None
+
+
+def config_path(given: str | None) -> str | None:
+    """--config (or CONSENTPIXEL_CONFIG), else ./consentpixel.toml if there is one."""
+    if given:
+        return given
+    return CONFIG_FILE if Path(CONFIG_FILE).is_file() else None
+
+
 def load_config(args: argparse.Namespace) -> Config:
-    return demo.config_or_demo(args.config, args.db)
+    return demo.config_or_demo(config_path(args.config), args.db)
+
+
+def existing_store(config: Config) -> Store:
+    """The config's store, which must exist: reading never creates a database."""
+    try:
+        return open_store(config.db, create=False)
+    except NoStore as exc:
+        if not config.demo:
+            raise
+        raise NoStore(f"{exc} (no --config, CONSENTPIXEL_CONFIG or ./{CONFIG_FILE}: "
+                      "this is the demo site's store)") from None
 
 
 # -- serve ------------------------------------------------------------------------
@@ -159,7 +218,8 @@ def run_serve(args: argparse.Namespace) -> None:
     from . import serving  # uvicorn and the app load only when the collector runs
 
     try:
-        serving.serve(args.config, args.db, args.host, args.port, args.workers)
+        serving.serve(config_path(args.config), args.db, args.host, port_of(args),
+                      args.workers)
     except serving.ServeError as exc:
         raise UsageError(str(exc)) from None
 
@@ -224,29 +284,58 @@ def run_check(args: argparse.Namespace) -> None:
 
 def run_report(args: argparse.Namespace) -> None:
     config = load_config(args)
-    site = known_site(config, args.site)
     if args.days < 1:
         raise UsageError("--days must be 1 or more")
-    if args.min_count < 0:
+    if args.min_count is not None and args.min_count < 0:
         raise UsageError("--min-count must be 0 or more")
-    site = replace(site, min_count=args.min_count)
     if args.first:
         period = reports.Period.days(args.first, args.last or date.today())
     else:
         period = reports.Period.last(args.days)
-    store = open_store(config.db)
+    if args.drops:
+        return report_drops(args, config, period)
+    if not args.site:
+        raise UsageError(f"name the site: --site {' or --site '.join(config.sites)}")
+    site = known_site(config, args.site)
+    if args.min_count is not None:
+        site = replace(site, min_count=args.min_count)
+    store = existing_store(config)
     try:
         if args.funnel:
             report = reports.funnel(store, site, period, args.by or ["campaign"])
             rows = [row.as_dict() if args.format == "json" else row.flat(report.currencies())
                     for row in report.rows]
-            columns = report.columns()
+            columns, merged = report.columns(), report.merged
         else:
-            rows = reports.breakdown(store, site, period, args.by or ["event"])
+            rows, merged = reports.event_counts(store, site, period, args.by or ["event"])
             columns = [*(group for group in args.by or [] if group != "event"),
                        "event", "count", "value", "currency"]
+        dropped = 0 if rows else sum(row.count for row in reports.not_counted(
+            store, config, site.name, period))
     finally:
         store.close()
+    print_rows(rows, columns, args.format)
+    if dropped:
+        print(f"consentpixel: {dropped} hits were received but not counted in this period; "
+              "the same command with --drops says why", file=sys.stderr)
+    note = reports.merge_note(merged, site.min_count)
+    if note:  # on stderr, so that JSON and CSV on stdout stay data
+        print(f"consentpixel: {note}; --min-count 1 shows every row", file=sys.stderr)
+
+
+def report_drops(args: argparse.Namespace, config: Config, period: reports.Period) -> None:
+    if args.site:
+        known_site(config, args.site)
+    store = existing_store(config)
+    try:
+        rows = [row.as_dict() for row in reports.not_counted(store, config, args.site, period)]
+    finally:
+        store.close()
+    if not rows and args.format == "table":
+        print("every hit received in this period was counted")
+        return
+    columns = ["site", "reason", "count", "fix"] if args.format == "table" else [
+        "site", "reason", "detail", "count", "fix"]
     print_rows(rows, columns, args.format)
 
 
@@ -265,7 +354,7 @@ def run_cost(args: argparse.Namespace) -> None:
         cost = costs.parse_cost(site, {k: v for k, v in fields.items() if v is not None})
     except reports.InputError as exc:
         raise UsageError(f"--{exc}") from None
-    store = open_store(config.db)
+    store = existing_store(config)
     try:
         costs.record_cost(store, site, cost)
     finally:
@@ -285,10 +374,28 @@ def print_rows(rows: list[dict[str, Any]], columns: list[str], form: str) -> Non
     else:
         cells = [["" if row.get(c) is None else str(row[c]) for c in columns] for row in rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-        numeric = {c for c in columns if c not in reports.BREAKDOWNS and c != "currency"}
+        numeric = {c for c in columns if all(isinstance(row.get(c), (int, float, Decimal))
+                                             or row.get(c) is None for row in rows)}
         for line in [columns, ["-" * w for w in widths], *cells]:
             print("  ".join(text.rjust(w) if columns[i] in numeric else text.ljust(w)
                             for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+
+
+# -- secret ---------------------------------------------------------------------------
+
+
+def run_secret(args: argparse.Namespace) -> None:
+    config = load_config(args)
+    path = admin_secret.rotate(config)
+    print(f"a new admin secret is in {path.resolve()} (mode 0600); running collectors "
+          "check it from their next request")
+    # Sessions are keyed with the secret, so the new one has already ended them; this
+    # clears them from the store too.
+    store = open_store(config.db)
+    try:
+        print(f"{store.end_sessions()} dashboard sessions ended")
+    finally:
+        store.close()
 
 
 # -- audit ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The collector's state: what one process holds, how a request finds it, the admin
-secret it checks, and the config a worker process reads from its environment.
+secret it checks (resolved by secret.py, the environment's first), and the config a
+worker process reads from its environment.
 
 Everything that answers requests (app.py, the API, the dashboard, /metrics) imports
 this module; it imports none of them.
@@ -8,7 +9,6 @@ this module; it imports none of them.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,12 +22,13 @@ from .buffer import Buffer
 from .config import Config
 from .flusher import Flusher
 from .ingest import Ingest
+from .secret import AdminSecret
+from .sessions import Sessions
 from .store import Store
 
 # How `serve --workers N` hands its settings to the worker processes uvicorn starts.
 CONFIG_VARIABLE = "CONSENTPIXEL_CONFIG"
 DB_VARIABLE = "CONSENTPIXEL_DB"
-SECRET_VARIABLE = "CONSENTPIXEL_ADMIN_SECRET"
 DEMO_URL_VARIABLE = "CONSENTPIXEL_DEMO_URL"
 
 
@@ -45,8 +46,13 @@ class Collector:
         self.consent_mode = {name: tag.consent_mode_script(site)
                              for name, site in config.sites.items()}
         self.started = time.time()
-        self.admin_secret = admin_secret(config)
-        self.sign_in_failures = auth.Failures()
+        self.secret = AdminSecret(config)
+        self.sessions = Sessions(store, self.secret.current, config.session_hours * 3600)
+        self.failures = auth.Failures(config.admin_max_failures)
+
+    @property
+    def admin_secret(self) -> str:
+        return self.secret.current()
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -63,26 +69,18 @@ def collector_of(conn: HTTPConnection) -> Collector:
     return conn.app.state.collector  # type: ignore[no-any-return]
 
 
-def configured_secret(config: Config) -> str:
-    """The admin secret someone chose: the environment's wins over the config file's."""
-    return os.environ.get(SECRET_VARIABLE) or config.admin_secret
-
-
-def admin_secret(config: Config) -> str:
-    """The secret the collector checks: the one chosen, else a new one (serve prints it)."""
-    return configured_secret(config) or secrets.token_urlsafe(18)
-
-
 def config_from_environment() -> Config:
     """A worker process's config: what `serve` put into the environment before it."""
     return demo.config_or_demo(os.environ.get(CONFIG_VARIABLE), os.environ.get(DB_VARIABLE),
                                os.environ.get(DEMO_URL_VARIABLE, demo.BASE_URL))
 
 
-def worker_environment(config: Config, secret: str, demo_url: str) -> dict[str, str]:
-    """The variables config_from_environment and admin_secret read back in each worker,
-    so every worker checks the secret `serve` resolved and announced."""
-    variables = {DB_VARIABLE: config.db, SECRET_VARIABLE: secret, DEMO_URL_VARIABLE: demo_url}
+def worker_environment(config: Config, demo_url: str) -> dict[str, str]:
+    """The variables config_from_environment reads back in each worker. The admin secret
+    is not among them: each worker resolves it as `serve` did (secret.py), from the
+    environment it inherits, the same config, and the same kept file, and so re-reads
+    that file after a rotation as a single process does."""
+    variables = {DB_VARIABLE: config.db, DEMO_URL_VARIABLE: demo_url}
     if config.path:
         variables[CONFIG_VARIABLE] = str(Path(config.path).resolve())
     return variables

@@ -21,6 +21,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 LINK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 LANG = re.compile(r"^[a-z]{2,3}$")
+MIN_SECRET = 16  # characters of an admin secret someone chose
 CONSENT_MODE_TYPES = frozenset(
     {"ad_storage", "analytics_storage", "ad_user_data", "ad_personalization",
      "functionality_storage", "personalization_storage", "security_storage"})
@@ -128,6 +129,9 @@ class Config:
     flush_interval: float = COLLECTOR_DEFAULTS["flush_interval"]
     max_cells_per_hour: int = COLLECTOR_DEFAULTS["max_cells_per_hour"]
     max_buffer_cells: int = COLLECTOR_DEFAULTS["max_buffer_cells"]
+    admin_secret_file: str = COLLECTOR_DEFAULTS["admin_secret_file"]
+    admin_max_failures: int = COLLECTOR_DEFAULTS["admin_max_failures"]
+    session_hours: int = COLLECTOR_DEFAULTS["session_hours"]
     path: str | None = None
     demo: bool = False  # serve the demo shop under /demo/
 
@@ -162,7 +166,20 @@ def parse(raw: dict[str, Any], path: str | None = None) -> Config:
         raise ConfigError("collector.db: use sqlite:///path or postgresql://…")
     if values["flush_interval"] <= 0:
         raise ConfigError("collector.flush_interval: must be more than 0")
+    if values["admin_secret"]:
+        check_secret(values["admin_secret"], "collector.admin_secret")
+    for name in ("admin_max_failures", "session_hours"):
+        if values[name] < 1:
+            raise ConfigError(f"collector.{name}: must be 1 or more")
     return Config(sites=sites, path=path, **values)
+
+
+def check_secret(secret: str, where: str) -> str:
+    """An admin secret someone chose must not be guessable in a few tries."""
+    if len(secret) < MIN_SECRET:
+        raise ConfigError(f"{where}: the admin secret needs at least {MIN_SECRET} characters, "
+                          f"not {len(secret)} (leave it unset and serve generates one)")
+    return secret
 
 
 def parse_site(name: str, raw: dict[str, Any]) -> Site:

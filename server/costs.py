@@ -22,6 +22,7 @@ from .store import Store
 FIELDS = ("day", "link", "source", "medium", "campaign", "amount", "currency")
 MAX_COST = Decimal(1_000_000_000)
 AMOUNT = re.compile(r"^\d{1,12}(?:\.(\d{1,6}))?$", re.A)
+SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: JSON's \ud800, argv's bytes
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def text_field(fields: Mapping[str, Any], name: str, required: bool = True) -> s
         return ""
     if not isinstance(value, str):
         raise InputError(f"{name}: must be a string, not {value!r}")
+    if not value.isascii() and SURROGATE.search(value):
+        raise InputError(f"{name}: {value!r} holds a lone surrogate, which is not text")
     return value.strip()
 
 
@@ -104,10 +107,15 @@ def parse_amount(raw: Any, currency: str) -> Decimal:
 
 def record_cost(store: Store, site: Site, cost: Cost) -> None:
     """Set a campaign's spend for a day; recording it again replaces it."""
-    minor = int(cost.amount.scaleb(MINOR_UNITS[cost.currency]))
-    start = Period.days(cost.day, cost.day).start
-    store.add_cost(site.name, start, cost.source, cost.medium, cost.campaign, cost.currency,
-                   minor)
+    record_costs(store, site, [cost])
+
+
+def record_costs(store: Store, site: Site, costs: list[Cost]) -> None:
+    """Set spend for several campaigns and days in one transaction: all or none."""
+    store.add_costs(site.name, [
+        (Period.days(cost.day, cost.day).start, cost.source, cost.medium, cost.campaign,
+         cost.currency, int(cost.amount.scaleb(MINOR_UNITS[cost.currency])))
+        for cost in costs])
 
 
 def recorded(store: Store, site: Site, period: Period) -> list[Cost]:

@@ -2,8 +2,9 @@
 
 Server-rendered with autoescaped templates, under a Content-Security-Policy with no
 script at all: the chart is SVG drawn on the server, the styles one stylesheet. People
-sign in with the admin secret and get a session cookie (HttpOnly, SameSite=Strict);
-every form that changes something carries a CSRF token.
+sign in with the admin secret and get a session cookie (HttpOnly, SameSite=Strict)
+whose session lives in the store until it expires or they sign out; every form that
+changes something carries a CSRF token.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from . import auth, chart, costs, reports
 from .buffer import OTHER
 from .collector import collector_of
-from .config import Site
+from .config import Config, Site
 from .store import Store, StoreError
 from .templating import templates
 
@@ -74,23 +75,33 @@ def dashboard_path(request: Request) -> str:
 async def login(request: Request) -> Response:
     # Starlette's requires() adds ?next=; signing in always leads to the dashboard's
     # overview, so no URL from a link decides where an admin is sent.
-    secret = collector_of(request).admin_secret
+    collector = collector_of(request)
+    secret = collector.admin_secret
     if request.method == "GET":
         if auth.signed_in(request):
             return RedirectResponse(request.url_for("dashboard"), 303)
         return login_page(request)
-    failures = collector_of(request).sign_in_failures
-    if failures.too_many(auth.clock()):
-        return login_page(request, "Too many failed sign-ins: wait a minute.", 429)
+    client, now = auth.client_of(request), auth.clock()
+    wait = collector.failures.retry_after(client, now)
+    if wait:  # the guess is not even looked at
+        response = login_page(request, f"Too many wrong secrets from here: try again in "
+                                       f"{wait} seconds.", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     form = await form_of(request)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not auth.same(form.get("csrf", ""), login_token(secret, nonce)):
         return login_page(request, "The form had expired: please sign in again.", 400)
     if not auth.same(form.get("secret", ""), secret):
-        failures.add(auth.clock())
+        collector.failures.add(client, now)
         return login_page(request, "That is not the admin secret.", 401)
+    collector.failures.clear(client)
+    try:
+        session = await run_in_threadpool(collector.sessions.start)
+    except StoreError:
+        return page(request, "unavailable.html", {}, 503)
     response = RedirectResponse(request.url_for("dashboard"), 303)
-    response.set_cookie(auth.COOKIE, auth.new_session(secret), max_age=auth.SESSION_SECONDS,
+    response.set_cookie(auth.COOKIE, session, max_age=collector.sessions.seconds,
                         path="/", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     response.delete_cookie(LOGIN_COOKIE, path=dashboard_path(request))
@@ -98,10 +109,17 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    secret = collector_of(request).admin_secret
+    """End the session in the store, for every process that shares it, then the cookie."""
+    collector = collector_of(request)
     form = await form_of(request)
-    if auth.signed_in(request) and not auth.valid_csrf(request, secret, form.get("csrf", "")):
-        return Response("The form had expired: go back and try again.", 400, headers=HEADERS)
+    if auth.signed_in(request):
+        if not auth.valid_csrf(request, collector.admin_secret, form.get("csrf", "")):
+            return Response("The form had expired: go back and try again.", 400,
+                            headers=HEADERS)
+        try:
+            await run_in_threadpool(collector.sessions.end, request.cookies.get(auth.COOKIE, ""))
+        except StoreError:  # the session would outlive the sign-out: say so
+            return page(request, "unavailable.html", {}, 503)
     response = RedirectResponse(request.url_for(SIGN_IN), 303)
     response.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -165,7 +183,7 @@ async def render(request: Request, filters: Filters, extra: dict[str, Any],
                  status: int = 200) -> Response:
     collector = collector_of(request)
     try:
-        figures = await run_in_threadpool(view, collector.store, filters)
+        figures = await run_in_threadpool(view, collector.store, collector.config, filters)
     except StoreError:
         return page(request, "unavailable.html", {}, 503)
     today = reports.Period.last(1).first
@@ -181,7 +199,7 @@ async def render(request: Request, filters: Filters, extra: dict[str, Any],
     }, status)
 
 
-def view(store: Store, filters: Filters) -> dict[str, Any]:
+def view(store: Store, config: Config, filters: Filters) -> dict[str, Any]:
     """Every figure the page shows, from the query layer."""
     site, period = filters.site, filters.period
     grain = "hour" if period.day_count <= 2 else "day"
@@ -197,6 +215,8 @@ def view(store: Store, filters: Filters) -> dict[str, Any]:
         "campaigns": campaigns.rows,
         "pages": [row for row in pages.rows if row.pageviews or row.conversions][:10],
         "events": reports.breakdown(store, site, period, ["event"]),
+        "not_counted": reports.not_counted(store, config, site.name, period),
+        "merged": {"campaigns": campaigns.note, "pages": pages.note},
         "consents": reports.consent_rates(store, site, period),
         "costs": list(reversed(costs.recorded(store, site, period)))[:10],
         "suggestions": suggestions(site, campaigns.rows),
@@ -221,7 +241,7 @@ def points(report: reports.FunnelReport, period: reports.Period, grain: str, cur
         key = reports.label(grain, start)
         row = rows.get(key)
         moment = datetime.fromtimestamp(start, timezone.utc)
-        shown = moment.strftime("%b %d, %H:00" if grain == "hour" else "%b %d")
+        shown = moment.strftime("%m-%d %H:00" if grain == "hour" else "%Y-%m-%d")
         value = reports.major(row.value[currency], currency) if row else Decimal(0)
         series.append(chart.Point(shown, row.conversions if row else 0, value))
     return series

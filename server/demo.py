@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import config as config_module
@@ -93,6 +93,14 @@ async def product(request: Request) -> Response:
     return render(request, "product.html", product=item, order=f"D-{secrets.token_hex(4)}")
 
 
+async def subscribe(request: Request) -> Response:
+    """The newsletter form: posted, so the address is never in a URL (nor in the
+    Referer of the next page's pixels); the demo reads no field and keeps nothing."""
+    async for _ in request.stream():
+        pass
+    return RedirectResponse("/demo/?subscribed=1", 303)
+
+
 async def thanks(request: Request) -> Response:
     item = BY_SLUG.get(request.query_params.get("product", ""))
     order = request.query_params.get("order", "")[:40]
@@ -106,4 +114,5 @@ def routes() -> list[BaseRoute]:
         Route("/demo/", landing),
         Route("/demo/product/{slug}", product),
         Route("/demo/thanks", thanks),
+        Route("/demo/subscribe", subscribe, methods=["POST"]),
     ]

@@ -137,7 +137,8 @@ class Flusher:
         return bool(since) and time.monotonic() - since > max(STALLED, 3 * self.interval)
 
     async def housekeep(self) -> None:
-        """Purge order digests past 48 hours; roll up and expire cells per site."""
+        """Purge order digests past 48 hours and old drop tallies; roll up and expire
+        cells per site."""
         self.last_housekeeping = time.time()
         try:
             await asyncio.to_thread(self.housekeep_now, self.last_housekeeping)
@@ -147,6 +148,8 @@ class Flusher:
     def housekeep_now(self, now: float) -> None:
         self.store.forget_orders(now)
         self.store.forget_batches(now)
+        self.store.forget_sessions(now)
+        self.store.forget_drops(now)
         today = int(now) // 86400 * 86400
         for site in self.config.sites.values():
             self.store.roll_up(site.name, today - site.hourly_days * 86400,
@@ -159,9 +162,12 @@ class Flusher:
         return "stalled" if self.stalled() else "ok"
 
     def health(self) -> dict[str, object]:
+        """ok; degraded while the store fails or hangs and hits wait in memory; down once
+        memory is full and hits are lost (buffer_full)."""
         state = self.state()
+        status = "ok" if state == "ok" else "down" if self.buffer.full() else "degraded"
         return {
-            "status": "ok" if state == "ok" else "degraded",
+            "status": status,
             "store": state,
             "error": self.last_error,
             "buffered_cells": len(self.buffer),

@@ -23,6 +23,7 @@ from .buffer import Buffer, Cell, ConsentKey
 from .cache import BoundedCache
 from .config import Config, Link, Site
 from .currencies import MINOR_UNITS
+from .drops import Drops
 
 log = logging.getLogger("consentpixel")
 
@@ -42,11 +43,14 @@ REASONS = ("malformed", "site", "origin", "automation", "rate_limit", "event", "
 
 
 class Drop(Exception):
-    """A hit that is answered but not counted; the reason is a metrics label."""
+    """A hit that is answered but not counted; the reason is a metrics label, and with
+    the site and a detail (drops.py bounds it) what the owner is shown."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, site: str = "", detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.site = site
+        self.detail = detail
 
 
 def parse_query(raw: bytes) -> dict[str, str]:
@@ -174,9 +178,16 @@ class Ingest:
         self.verdicts = Verdicts()
         # (site, origin) -> allowed; an origin is not personal, and pages send few.
         self.origins: BoundedCache[tuple[str, str], bool] = BoundedCache(4096, MAX_ORIGIN)
+        self.drops = Drops(config)
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, site: str = "", detail: str = "") -> None:
+        """Count a hit that was not counted: for /metrics, and per site, day and reason
+        for the store (written with the cells) and the log."""
         self.dropped[reason] += 1
+        now = time.time()
+        key = self.drops.key(reason, site, detail, now)
+        self.buffer.add_drop(key)
+        self.drops.log(key, now)
 
     def pixel(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
               client: str = "", now: float | None = None) -> None:
@@ -195,7 +206,7 @@ class Ingest:
             site, cell, value = known
             if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit,
                                                           now):
-                raise Drop("rate_limit")
+                raise Drop("rate_limit", site.name)
             self.add(site, cell, value, None)
             return
         params = parse_query(query)
@@ -218,11 +229,11 @@ class Ingest:
         _, agent, _ = header_values(headers)
         site = self.sites.get(params.get("s", ""))
         if site is None:
-            raise Drop("site")
+            raise Drop("site", "", params.get("s", ""))
         self.check_client(site, params, agent, client, now)
         source, medium, campaign, content = labels(params)
         if not campaign:
-            raise Drop("malformed")
+            raise Drop("malformed", site.name)
         cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
                     medium=medium, campaign=campaign, content=content,
                     device=self.device(agent)[0])
@@ -258,7 +269,7 @@ class Ingest:
                         device=self.device(agent)[0])
             self.add(site, cell, 0, None)
         except Drop as drop:
-            self.drop(drop.reason)
+            self.drop(drop.reason, drop.site, drop.detail)
 
     def judge(self, params: dict[str, str], referer: str, agent: str, gpc: bool, client: str,
               now: float) -> tuple[Site, Cell, int]:
@@ -267,11 +278,11 @@ class Ingest:
         event = params.get("e", "")
         category = site.events.get(event) if EVENT.match(event) else None
         if category is None:
-            raise Drop("event")
+            raise Drop("event", site.name, event)
         if not self.consented(site, event, category, params.get("a")):
-            raise Drop("consent")
+            raise Drop("consent", site.name, event)
         if gpc and category in site.gpc_categories and params.get("x") != "1":
-            raise Drop("gpc")
+            raise Drop("gpc", site.name, event)
         currency, value = self.parse_value(site, params)
         device = self.device(agent)[0]
         source, medium, campaign, content = labels(params)
@@ -283,11 +294,12 @@ class Ingest:
     def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
         """Count a judged hit in the buffer: the one place a hit becomes accepted."""
         if order:
-            added = self.buffer.add_order(site.name, self.digest(site.name, order), cell, value)
+            added = self.buffer.add_order(site.name, self.digest(site.name, order, cell, value),
+                                          cell, value)
         else:
             added = self.buffer.add(cell, value)
         if not added:
-            raise Drop("buffer_full")
+            raise Drop("buffer_full", site.name)
         self.accepted += 1
 
     def admit(self, params: dict[str, str], referer: str, agent: str, client: str,
@@ -295,18 +307,19 @@ class Ingest:
         """The site a hit is for, once its origin, automation and rate are in order."""
         site = self.sites.get(params.get("s", ""))
         if site is None:
-            raise Drop("site")
-        if not self.allows_origin(site, origin_of(referer)):
-            raise Drop("origin")
+            raise Drop("site", "", params.get("s", ""))
+        origin = origin_of(referer)
+        if not self.allows_origin(site, origin):
+            raise Drop("origin", site.name, origin)
         self.check_client(site, params, agent, client, now)
         return site
 
     def check_client(self, site: Site, params: dict[str, str], agent: str, client: str,
                      now: float) -> None:
         if not site.count_automation and (params.get("w") == "1" or self.device(agent)[1]):
-            raise Drop("automation")
+            raise Drop("automation", site.name)
         if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit, now):
-            raise Drop("rate_limit")
+            raise Drop("rate_limit", site.name)
 
     def allows_origin(self, site: Site, origin: str) -> bool:
         """Site.allows_origin, remembered."""
@@ -329,8 +342,11 @@ class Ingest:
             return "", 0
         currency = code or site.currency
         if currency not in MINOR_UNITS:
-            raise Drop("currency")
-        return currency, parse_minor_units(raw_value, currency) if raw_value else 0
+            raise Drop("currency", site.name, currency)
+        try:
+            return currency, parse_minor_units(raw_value, currency) if raw_value else 0
+        except Drop:
+            raise Drop("value", site.name) from None
 
     def device(self, agent: str) -> tuple[str, bool]:
         """The device class of a User-Agent, and whether it is automated; remembered."""
@@ -340,8 +356,17 @@ class Ingest:
                                                   useragent.automated(agent)))
         return known
 
-    def digest(self, site: str, order: str) -> str:
-        message = f"{site}\x00{order[:200]}".encode("utf-8", "replace")
+    def digest(self, site: str, order: str, cell: Cell, value: int) -> str:
+        """What makes a conversion a repeat: its order ID, and what it says and credits.
+
+        Order IDs are often predictable (1001, 1002, …): anyone may send them first. A
+        first sighting therefore only suppresses a conversion just like it, with the same
+        event, value, currency and campaign labels; the real purchase, worth more or
+        credited elsewhere, still counts, and a repeat never moves value or credit.
+        """
+        parts = (site, order[:200], cell.event, str(value), cell.currency, cell.source,
+                 cell.medium, cell.campaign, cell.content)
+        message = "\x00".join(parts).encode("utf-8", "replace")
         return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[:32]
 
 

@@ -35,8 +35,9 @@ def render(ingest: Ingest, buffer: Buffer, flusher: Flusher) -> str:
     pid = f'pid="{os.getpid()}"'
     state = flusher.state()
     lines = [
-        *metric("hits_accepted_total", "counter", "Hits counted into a cell.",
-                [(pid, ingest.accepted)]),
+        *metric("hits_accepted_total", "counter",
+                "Hits accepted; those a repeated order then kept out of the store are "
+                "counted in order_repeats_total too.", [(pid, ingest.accepted)]),
         *metric("hits_dropped_total", "counter",
                 "Hits answered but not counted, by reason.",
                 [(f'{pid},reason="{reason}"', count)
@@ -44,8 +45,9 @@ def render(ingest: Ingest, buffer: Buffer, flusher: Flusher) -> str:
         *metric("consent_decisions_total", "counter", "Consent decisions counted.",
                 [(pid, ingest.decisions)]),
         *metric("order_repeats_total", "counter",
-                "Conversions not counted again because the store had seen their order.",
-                [(pid, flusher.repeats)]),
+                "Accepted conversions not counted again: the same order, event, value and "
+                "labels were already waiting or stored.",
+                [(pid, buffer.repeats + flusher.repeats)]),
         *metric("buffer_cells", "gauge",
                 "Entries held in memory, waiting for the store (a batch being written "
                 "included).", [(pid, len(buffer))]),

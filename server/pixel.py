@@ -60,7 +60,7 @@ class Pixels:
             client = scope.get("client")
             handler(scope["query_string"], scope["headers"], client[0] if client else "")
         except Drop as drop:
-            self.ingest.drop(drop.reason)
+            self.ingest.drop(drop.reason, drop.site, drop.detail)
         except Exception:  # the pixel must answer whatever happens
             log.exception("pixel request failed")
             self.ingest.drop("error")

@@ -5,6 +5,9 @@ Installing consentpixel registers it (entry point `pytest11`). Its fixtures are 
 
 - `cpx_collector`: `consentpixel serve` on a free port with a temporary store (or
   yours, with --cpx-collector and --cpx-db); `.url`, `.counts()`, `.expect_count()`.
+  With --cpx-config it runs a copy of that config that counts the tests' own pages
+  (their loopback origin allowed, automation counted); a count that fails says why
+  hits were not counted.
 - `cpx_pages`: serves pages on http://localhost:PORT with {{collector}} filled in.
 - `cpx_open(url)`: a visitor with a fresh profile in headless Chromium; decide with
   `.accept()`, `.reject()`, `.choose("analytics")`; assert with `.assert_fired(...)`
@@ -56,7 +59,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture
 def cpx_config(request: pytest.FixtureRequest) -> Path | None:
-    """The collector's config file; None runs the demo site. Override it to use yours."""
+    """The collector's config file; None runs the demo site. Override it to use yours.
+
+    The collector started with it runs on a copy that also allows the test pages'
+    loopback origins and counts automated browsers (the tests' own is one)."""
     path = request.config.getoption("--cpx-config")
     return Path(path) if path else None
 
@@ -69,7 +75,7 @@ def cpx_collector(request: pytest.FixtureRequest, tmp_path: Path,
 
     url = request.config.getoption("--cpx-collector")
     running = (CollectorProcess(url, request.config.getoption("--cpx-db"), cpx_config) if url
-               else start_collector(tmp_path, config=cpx_config))
+               else start_collector(tmp_path, config=cpx_config, counting=True))
     yield running
     running.stop()  # yours keeps running: this only closes its store
 

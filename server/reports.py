@@ -26,8 +26,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable, Mapping, Protocol, Self, Sequence, TypeVar
 
+from . import drops
 from .buffer import OTHER
-from .config import Site
+from .config import Config, Site
 from .currencies import MINOR_UNITS
 from .store import Store
 
@@ -173,6 +174,12 @@ R = TypeVar("R", bound=Row)
 def merge_small_cells(rows: Iterable[R], by: Sequence[str], min_count: int) -> list[R]:
     """Rows whose labels count fewer than min_count hits over the period fold into one
     "(other)" row per remaining key (day, event, …), so totals stay exact."""
+    return merged_small_cells(rows, by, min_count)[0]
+
+
+def merged_small_cells(rows: Iterable[R], by: Sequence[str], min_count: int
+                       ) -> tuple[list[R], int]:
+    """merge_small_cells, and how many label combinations it merged."""
     given = list(rows)
     rare = rare_combinations(((row.keys, row.hits) for row in given), by, min_count)
     merged: dict[tuple[Any, ...], R] = {}
@@ -181,7 +188,17 @@ def merge_small_cells(rows: Iterable[R], by: Sequence[str], min_count: int) -> l
         known = merged.setdefault(tuple(row.keys.values()), row)
         if known is not row:
             known.merge(row)
-    return list(merged.values())
+    return list(merged.values()), len(rare)
+
+
+def merge_note(merged: int, min_count: int) -> str:
+    """What a report says when it merged rows, and why; empty when it merged none."""
+    if not merged:
+        return ""
+    combinations = "combination" if merged == 1 else "combinations"
+    return (f"{merged} label {combinations} with fewer than {min_count} hits merged into "
+            f"(other), so that small groups of visitors are not shown apart (min_count; "
+            f"totals are exact)")
 
 
 def order(keys: Mapping[str, Any]) -> tuple[tuple[bool, Any], ...]:
@@ -214,6 +231,12 @@ class EventCount:
 def breakdown(store: Store, site: Site, period: Period, by: Sequence[str]
               ) -> list[dict[str, Any]]:
     """Counts and values per group, event and currency, small cells merged."""
+    return event_counts(store, site, period, by)[0]
+
+
+def event_counts(store: Store, site: Site, period: Period, by: Sequence[str]
+                 ) -> tuple[list[dict[str, Any]], int]:
+    """breakdown's rows, and how many label combinations were merged into (other)."""
     by = checked_by(by)
     groups = [group for group in by if group != "event"]
     cells = []
@@ -222,10 +245,10 @@ def breakdown(store: Store, site: Site, period: Period, by: Sequence[str]
         labels = {group: label(group, key) for group, key in zip(groups, keys)}
         cells.append(EventCount({**labels, "event": event, "currency": currency}, int(count),
                                 int(value)))
-    rows = merge_small_cells(cells, groups, site.min_count)
+    rows, merged = merged_small_cells(cells, groups, site.min_count)
     rows.sort(key=lambda row: (order({group: row.keys[group] for group in groups}),
                                row.keys["event"], row.keys["currency"]))
-    return [row.as_dict() for row in rows]
+    return [row.as_dict() for row in rows], merged
 
 
 # -- the funnel ---------------------------------------------------------------------------
@@ -325,6 +348,12 @@ class FunnelReport:
     by: tuple[str, ...]
     total: Funnel
     rows: list[Funnel]
+    min_count: int = 1
+    merged: int = 0  # label combinations merged into (other)
+
+    @property
+    def note(self) -> str:
+        return merge_note(self.merged, self.min_count)
 
     def currencies(self) -> list[str]:
         return sorted(set(self.total.value) | set(self.total.cost or {}))
@@ -339,7 +368,8 @@ class FunnelReport:
     def as_dict(self) -> dict[str, Any]:
         return {"site": self.site, "from": self.period.first.isoformat(),
                 "to": self.period.final.isoformat(), "by": list(self.by),
-                "totals": self.total.as_dict(), "rows": [row.as_dict() for row in self.rows]}
+                "totals": self.total.as_dict(), "rows": [row.as_dict() for row in self.rows],
+                **merge_fields(self.merged, self.min_count)}
 
 
 def funnel(store: Store, site: Site, period: Period, by: Sequence[str] = ()
@@ -357,9 +387,15 @@ def funnel(store: Store, site: Site, period: Period, by: Sequence[str] = ()
         row.count(event, currency, int(count), int(value))
         total.count(event, currency, int(count), int(value))
     add_costs(store, site, period, by, rows, total)
-    merged = merge_small_cells(rows.values(), by, site.min_count)
+    merged, count = merged_small_cells(rows.values(), by, site.min_count)
     return FunnelReport(site.name, period, by, total,
-                        sorted(merged, key=lambda row: sort_key(row, by)))
+                        sorted(merged, key=lambda row: sort_key(row, by)), site.min_count,
+                        count)
+
+
+def merge_fields(merged: int, min_count: int) -> dict[str, Any]:
+    """What JSON answers say about merged rows: min_count, how many, and why."""
+    return {"min_count": min_count, "merged": merged, "note": merge_note(merged, min_count)}
 
 
 def add_costs(store: Store, site: Site, period: Period, by: Sequence[str],
@@ -445,3 +481,32 @@ def cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value  # labels come from visitors: never a formula
     return value
+
+
+# -- hits not counted -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotCounted:
+    """Hits dropped for one reason (and detail), with the line that says what to fix."""
+
+    site: str
+    reason: str
+    detail: str
+    count: int
+    fix: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"site": self.site, "reason": self.reason, "detail": self.detail,
+                "count": self.count, "fix": self.fix}
+
+
+def not_counted(store: Store, config: Config, site: str | None, period: Period
+                ) -> list[NotCounted]:
+    """Why hits were not counted, most first: for one site (with the hits that named no
+    configured site, which may be its own with a typo) or for all."""
+    names = [site] if site else sorted(config.sites)
+    rows = store.drop_totals([*names, drops.UNKNOWN_SITE], period.start, period.end)
+    return [NotCounted(name, reason, detail, int(count),
+                       drops.explain(config, name, reason, detail))
+            for name, reason, detail, count in rows]

@@ -3,25 +3,25 @@
 One process serves on a socket bound here, so a busy port is a one-line error and port 0
 picks a free one. With `--workers N`, uvicorn's supervisor binds the port and starts N
 processes; each builds its app with app_from_environment() from what serve put into
-the environment (collector.worker_environment), the admin secret included.
+the environment (collector.worker_environment) and resolves the admin secret as serve
+did (secret.py).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import replace
 from typing import Any
 
 import uvicorn
 
 from . import __version__
 from .app import create_app
-from .collector import (admin_secret, config_from_environment, configured_secret,
-                        worker_environment)
+from .collector import config_from_environment, worker_environment
 from .config import Config
 from .demo import config_or_demo
 from .pixel import Pixels
+from .secret import AdminSecret
 from .store import open_store
 
 OPTIONS: dict[str, Any] = dict(log_level="warning", access_log=False, server_header=False,
@@ -39,16 +39,15 @@ def serve(config_path: str | None, db: str | None, host: str, port: int,
     port = sock.getsockname()[1]
     demo_url = f"http://127.0.0.1:{port}"
     config = config_or_demo(config_path, db, demo_url)
-    secret = admin_secret(config)
     open_store(config.db).close()  # create or migrate the schema once, before the workers
-    announce(config, public_url(host, port), "" if configured_secret(config) else secret)
-    config = replace(config, admin_secret=secret)
+    # Checked, or generated and kept, once before the workers, which read the same.
+    announce(config, public_url(host, port), AdminSecret(config))
     if workers == 1:
         server = uvicorn.Server(uvicorn.Config(create_app(config), **OPTIONS))
         server.run(sockets=[sock])
         return
     sock.close()  # uvicorn's supervisor binds again and shares the socket with the workers
-    os.environ.update(worker_environment(config, secret, demo_url))
+    os.environ.update(worker_environment(config, demo_url))
     uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, **OPTIONS)
 
 
@@ -77,17 +76,18 @@ def public_url(host: str, port: int) -> str:
     return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
 
 
-def announce(config: Config, url: str, generated_secret: str) -> None:
-    """What serve prints first: where it collects, the tag, and the dashboard's secret
-    when it made one up (a configured one is never printed)."""
+def announce(config: Config, url: str, secret: AdminSecret) -> None:
+    """What serve prints first: where it collects, the tag, and where the dashboard's
+    secret is. The secret itself is never printed: a generated one is in a file only its
+    owner reads, which a log or a terminal shared on screen is not."""
     lines = [f"consentpixel {__version__} collecting on {url}",
              f"  store      {config.db}",
+             f"  config     {config.path or 'none: the demo site'}",
              f"  sites      {', '.join(sorted(config.sites))}"]
     if config.demo:
         lines.append(f"  demo shop  {url}/demo/")
     site = next(iter(config.sites))
     lines.append(f'  the tag    <script async src="{url}/t.js" data-site="{site}"></script>')
-    lines.append(f"  dashboard  {url}/dashboard  (admin secret: "
-                 f"{generated_secret or 'as configured'})")
+    lines.append(f"  dashboard  {url}/dashboard  (admin secret: {secret.described})")
     lines.append("Ctrl-C stops it; counts still in memory are written first.")
     print("\n".join(lines), flush=True)

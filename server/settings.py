@@ -22,8 +22,9 @@ COLLECTOR = (
     Setting("db", "sqlite:///consentpixel.db",
             "Database URL: sqlite:///path/to.db or postgresql://user@host/dbname."),
     Setting("admin_secret", "",
-            "Secret for the dashboard, the API and /metrics. CONSENTPIXEL_ADMIN_SECRET "
-            "overrides it; when both are empty, serve generates one and prints it."),
+            "Secret for the dashboard, the API and /metrics, at least 16 characters. "
+            "CONSENTPIXEL_ADMIN_SECRET overrides it; when both are empty, serve generates one "
+            "and keeps it in admin_secret_file."),
     Setting("flush_interval", 1.0,
             "Seconds between writes of the in-memory aggregates to the store."),
     Setting("max_cells_per_hour", 5000,
@@ -31,6 +32,17 @@ COLLECTOR = (
     Setting("max_buffer_cells", 200000,
             "Cells held in memory while the store is unreachable; further hits are "
             "counted as dropped (buffer_full)."),
+    Setting("admin_secret_file", "",
+            "Where the generated admin secret is kept (mode 0600) when no secret is set: "
+            "default beside a SQLite store (shop.db -> shop.secret), else beside this file. "
+            "`consentpixel secret rotate` replaces it."),
+    Setting("admin_max_failures", 10,
+            "Failed admin attempts (a wrong secret at sign-in or as a bearer token) one "
+            "client may make per minute; further attempts are answered 429 with Retry-After. "
+            "Counted per client and process, never blocking the right secret elsewhere."),
+    Setting("session_hours", 12,
+            "Hours a dashboard sign-in lasts, however active; signing out or rotating the "
+            "secret ends it sooner."),
 )
 
 SITE = (

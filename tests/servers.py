@@ -44,13 +44,20 @@ def config_file(directory: Path, db: str, **collector: Any) -> Path:
 
 
 class ServeProcess:
-    """`python -m consentpixel serve` on a free port; its output is kept for failures."""
+    """`python -m consentpixel serve` on a free port; its output is kept for failures.
 
-    def __init__(self, *args: str) -> None:
+    The admin secret comes from the environment, SECRET unless told otherwise (None: no
+    secret in the environment, so the config's or the kept one).
+    """
+
+    def __init__(self, *args: str, secret: str | None = SECRET) -> None:
+        self.secret = secret
+        env = {k: v for k, v in os.environ.items() if k != "CONSENTPIXEL_ADMIN_SECRET"}
+        if secret is not None:
+            env["CONSENTPIXEL_ADMIN_SECRET"] = secret
         self.process = subprocess.Popen(
             [sys.executable, "-m", "consentpixel", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=dict(os.environ, CONSENTPIXEL_ADMIN_SECRET=SECRET))
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         self.output = [first]
@@ -80,8 +87,10 @@ class ServeProcess:
                 return error.code, error.read()
 
     def health(self) -> dict[str, Any] | None:
+        """/healthz, with its details when the admin secret is known."""
+        headers = {"Authorization": f"Bearer {self.secret}"} if self.secret else {}
         try:
-            return dict(json.loads(self.get("/healthz")[1]))
+            return dict(json.loads(self.get("/healthz", headers)[1]))
         except OSError:
             return None
 

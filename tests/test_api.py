@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from typing import Any, Iterator
@@ -220,6 +223,17 @@ def test_bad_costs_are_refused_whole(api: TestClient, body: Any, status: int,
      "send the body as Content-Type: application/json"),
     (b"{not json", "application/json", 400, "the body is not JSON"),
     (b"[" + b" " * (1 << 20) + b"]", "application/json", 413, "the body is over"),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "the body nests too deeply"),
+    (b'[[[[{"day": "2026-03-01"}]]]]', "application/json", 400, "the body nests too deeply"),
+    (b'{"amount": ' + b"9" * 5000 + b"}", "application/json", 400,
+     "the body holds a number of 5000 digits; an amount has at most 30"),
+    (b'{"amount": NaN}', "application/json", 400, "the body holds NaN, which JSON does not"),
+    (b'{"day": "2026-03-01", "link": "spring-sale", "amount": "1", "\\udc00": "x"}',
+     "application/json", 400, "the body holds a lone surrogate in '\\udc00'"),
+    (b'{"day": "2026-03-01", "source": "\\ud800", "medium": "cpc", "campaign": "c", '
+     b'"amount": "1"}', "application/json", 400, "the body holds a lone surrogate"),
+    (b'{"day": "2026-03-01", "link": "spring-sale", "amount": "1"}\xff', "application/json",
+     400, "the body is not JSON"),
 ])
 def test_bodies_that_are_not_json(api: TestClient, content: bytes, kind: str, status: int,
                                   error: str) -> None:
@@ -230,7 +244,7 @@ def test_bodies_that_are_not_json(api: TestClient, content: bytes, kind: str, st
 
 
 def test_the_session_reads_and_writes_with_its_csrf_token(api: TestClient) -> None:
-    session = auth.new_session(SECRET)
+    session = api.app.app.state.collector.sessions.start()  # type: ignore[attr-defined]
     api.cookies.set(auth.COOKIE, session)
     assert api.get(f"{SITE}/costs?{MARCH}").status_code == 200
     cost = {"day": "2026-03-01", "link": "spring-sale", "amount": "9"}
@@ -307,3 +321,25 @@ def test_clicks_and_conversions_meet_in_one_row(tmp_path: Any) -> None:
     assert (row["source"], row["medium"], row["campaign"]) == (
         "newsletter", "email", "spring-sale")
     assert (row["clicks"], row["conversions"], row["conversion_rate"]) == (1, 1, 1.0)
+
+
+def test_the_api_and_the_command_merge_alike_and_say_so(api: TestClient, config: Config
+                                                        ) -> None:
+    body = get(api, f"{SITE}/events?{MARCH}&by=campaign")
+    assert (body["min_count"], body["merged"]) == (3, 1)
+    assert body["note"] == ("1 label combination with fewer than 3 hits merged into (other), "
+                            "so that small groups of visitors are not shown apart (min_count; "
+                            "totals are exact)")
+    assert get(api, f"{SITE}/campaigns?{MARCH}")["note"] == body["note"]
+    done = subprocess.run([sys.executable, "-m", "consentpixel", "report", "--site", "demo",
+                           "--db", config.db, "--by", "campaign", "--from", "2026-03-01",
+                           "--to", "2026-03-31", "--format", "json"],
+                          capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == body["rows"]
+    assert done.stderr == f"consentpixel: {body['note']}; --min-count 1 shows every row\n"
+
+
+def test_drops_need_a_known_site(api: TestClient) -> None:
+    assert get(api, "/api/v1/drops")["rows"] == []
+    response = api.get("/api/v1/drops?site=nope", headers=BEARER)
+    assert (response.status_code, response.json()) == (404, {"error": "no site 'nope'"})

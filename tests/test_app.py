@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -11,6 +13,7 @@ from starlette.testclient import TestClient
 
 from consentpixel.app import create_app
 from consentpixel.config import Config
+from consentpixel.store import StoreError
 
 from .helpers import ORIGIN, PII_CASES
 
@@ -144,6 +147,21 @@ def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
 
 
+def test_health_details_need_the_admin_secret(demo_config: Config) -> None:
+    secret = "the-admin-secret-for-health"
+    app = create_app(replace(demo_config, admin_secret=secret))
+    with TestClient(app, base_url=ORIGIN) as client:
+        flusher = app.app.state.collector.flusher  # type: ignore[attr-defined]
+        flusher.failed(StoreError("postgresql://cpx:***@db.internal/cpx: connection refused"))
+        public = client.get("/healthz")
+        assert (public.status_code, public.json()) == (200, {"status": "degraded"})
+        detail = client.get("/healthz", headers={"Authorization": f"Bearer {secret}"}).json()
+        assert detail["store"] == "unreachable" and "db.internal" in detail["error"]
+        flusher.buffer.max_cells = 0  # memory full: hits are being lost
+        down = client.get("/healthz")
+        assert (down.status_code, down.json()) == (503, {"status": "down"})
+
+
 @pytest.mark.parametrize("path", ["/demo/", "/demo/product/yirgacheffe",
                                   "/demo/thanks?product=huila&order=D-1"])
 def test_demo_pages_carry_the_tag_under_a_strict_csp(client: TestClient, path: str) -> None:
@@ -173,3 +191,14 @@ def test_no_demo_without_the_demo_config(tmp_path: Path) -> None:
     with TestClient(create_app(config)) as client:
         assert client.get("/demo/").status_code == 404
 
+
+
+def test_the_newsletter_form_posts_and_keeps_nothing(client: TestClient) -> None:
+    page = client.get("/demo/").text
+    (form,) = re.findall(r'<form class="signup"[^>]*>', page)
+    assert 'method="post"' in form and 'action="/demo/subscribe"' in form
+    done = client.post("/demo/subscribe", data={"email": "grace.hopper@navy.example"},
+                       follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/demo/?subscribed=1")
+    assert "grace" not in client.get(done.headers["location"]).text
+    assert client.get("/demo/subscribe?email=x%40y.example").status_code == 405

@@ -1,4 +1,5 @@
-"""Admin sessions and tokens, and the authentication backend that checks them once."""
+"""Admin tokens and sessions, the backend that checks them once, and failed attempts
+limited per client."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.testclient import TestClient
 
 from consentpixel import auth
+from consentpixel.sessions import Sessions
+from consentpixel.store import Store
 
 
 def request(headers: dict[str, str] | None = None, cookie: str = "") -> Request:
@@ -21,29 +24,12 @@ def request(headers: dict[str, str] | None = None, cookie: str = "") -> Request:
                     "query_string": b""})
 
 
-def test_sessions_expire_and_are_bound_to_the_secret() -> None:
-    session = auth.new_session("s3cret", now=1000)
-    assert auth.valid_session(session, "s3cret", now=1000 + 60)
-    assert not auth.valid_session(session, "s3cret", now=1000 + auth.SESSION_SECONDS + 1)
-    assert not auth.valid_session(session, "other", now=1001)
-    assert not auth.valid_session("9999999999.forged", "s3cret")
-    assert not auth.valid_session("", "s3cret")
-
-
-def test_bearer_tokens_and_cookies() -> None:
-    assert auth.is_admin(request({"Authorization": "Bearer s3cret"}), "s3cret")
-    assert not auth.is_admin(request({"Authorization": "Bearer wrong"}), "s3cret")
-    assert not auth.is_admin(request({"Authorization": "Basic s3cret"}), "s3cret")
-    assert auth.is_admin(request(cookie=auth.new_session("s3cret")), "s3cret")
-    assert not auth.is_admin(request(), "s3cret")
-
-
 def test_csrf_tokens_follow_the_session() -> None:
-    one = request(cookie=auth.new_session("s3cret", now=1))
-    two = request(cookie=auth.new_session("s3cret", now=2))
+    one, two = request(cookie="a" * 43), request(cookie="b" * 43)
     token = auth.csrf_token(one, "s3cret")
     assert auth.valid_csrf(one, "s3cret", token)
     assert not auth.valid_csrf(two, "s3cret", token)
+    assert not auth.valid_csrf(one, "other", token)
     assert not auth.valid_csrf(one, "s3cret", "")
 
 
@@ -56,15 +42,22 @@ CREDENTIALS = [
     ({"Authorization": "Bearer wrong"}, "", False),
     ({"Authorization": "Basic s3cret"}, "", False),
     ({}, "9999999999.forged", False),
+    ({}, "A" * 43, False),  # shaped like an ID, never begun
     ({}, "", False),
 ]
 
 
+@pytest.fixture
+def sessions(store: Store) -> Sessions:
+    return Sessions(store, lambda: "s3cret", 3600)
+
+
 @pytest.mark.parametrize("headers, cookie, admitted", CREDENTIALS)
 def test_the_backend_gives_the_admin_scope_for_the_secret_only(
-        headers: dict[str, str], cookie: str, admitted: bool) -> None:
-    session = auth.new_session("s3cret") if cookie == "session" else cookie
-    found = asyncio.run(auth.AdminBackend("s3cret").authenticate(request(headers, session)))
+        sessions: Sessions, headers: dict[str, str], cookie: str, admitted: bool) -> None:
+    session = sessions.start() if cookie == "session" else cookie
+    backend = auth.AdminBackend(lambda: "s3cret", sessions, auth.Failures(10))
+    found = asyncio.run(backend.authenticate(request(headers, session)))
     if admitted:
         assert found is not None
         credentials, user = found
@@ -96,3 +89,74 @@ def test_the_pixels_are_answered_without_the_admin_check(
     assert client.get("/metrics").status_code == 401
     assert client.get("/healthz").status_code == 200
     assert checked == ["/metrics", "/healthz"]
+
+
+# -- failed attempts ---------------------------------------------------------------------
+
+
+def test_failures_are_limited_per_client_for_a_minute() -> None:
+    failures = auth.Failures(3)
+    for second in (100.0, 101.0, 102.0):
+        assert failures.retry_after("192.0.2.1", second) == 0
+        failures.add("192.0.2.1", second)
+    assert failures.retry_after("192.0.2.1", 102.5) == 58  # the minute began at 100
+    assert failures.retry_after("192.0.2.1", 159.2) == 1
+    assert failures.retry_after("192.0.2.2", 102.5) == 0  # another client is not refused
+    assert failures.retry_after("192.0.2.1", 160.0) == 0  # a new minute, a new count
+    failures.add("192.0.2.1", 160.0)
+    assert failures.retry_after("192.0.2.1", 160.0) == 0
+
+
+def test_the_right_secret_clears_a_clients_failures() -> None:
+    failures = auth.Failures(2)
+    failures.add("192.0.2.1", 100.0)
+    failures.clear("192.0.2.1")
+    failures.add("192.0.2.1", 101.0)
+    assert failures.retry_after("192.0.2.1", 101.0) == 0
+
+
+def test_the_failures_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "MAX_CLIENTS", 3)
+    failures = auth.Failures(1)
+    for index in range(5):
+        failures.add(f"192.0.2.{index}", 100.0)
+    assert len(failures.clients) == 3
+    assert failures.retry_after("192.0.2.4", 100.0) == 60  # the newest are kept
+    failures.add("192.0.2.9", 200.0)  # the others' minutes are over: they make room
+    assert list(failures.clients) == ["192.0.2.9"]
+
+
+# the client's address -> whom its failures count against
+CLIENTS = [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # the same subscriber
+    ("::ffff:192.0.2.7", "192.0.2.7"),
+    ("testclient", "testclient"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize("host, client", CLIENTS)
+def test_whom_failures_count_against(host: str, client: str) -> None:
+    conn = Request({"type": "http", "method": "GET", "path": "/", "headers": [],
+                    "query_string": b"", "client": (host, 5000) if host else None})
+    assert auth.client_of(conn) == client
+
+
+def test_a_client_past_its_failures_is_refused_without_a_check(sessions: Sessions) -> None:
+    failures = auth.Failures(2)
+    backend = auth.AdminBackend(lambda: "s3cret", sessions, failures)
+    wrong = request({"Authorization": "Bearer wrong"})
+    right = request({"Authorization": "Bearer s3cret"})
+    for _ in range(2):
+        assert asyncio.run(backend.authenticate(wrong)) is None
+    with pytest.raises(auth.TooManyFailures) as refused:
+        asyncio.run(backend.authenticate(right))
+    assert 59 <= refused.value.retry_after <= 60
+    response = auth.refused(right, refused.value)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == str(refused.value.retry_after)
+    api = Request({"type": "http", "method": "GET", "path": "/api/v1/sites", "headers": [],
+                   "query_string": b""})
+    assert auth.refused(api, refused.value).headers["content-type"] == "application/json"

@@ -34,7 +34,10 @@ def word(rng: random.Random) -> str:
 
 def flood_config(database: str, **limited: object) -> Config:
     return config_module.parse({
-        "collector": {"db": database, "max_cells_per_hour": CAP, "flush_interval": 0.2},
+        # A secret of its own: with PostgreSQL and no config file, a generated one would
+        # be kept in the working directory.
+        "collector": {"db": database, "max_cells_per_hour": CAP, "flush_interval": 0.2,
+                      "admin_secret": "flood-admin-secret"},
         "sites": {
             "demo": {"origins": ["http://127.0.0.1:*"], "count_automation": True},
             "limited": {"origins": ["http://127.0.0.1:*"], "count_automation": True,

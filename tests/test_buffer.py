@@ -72,3 +72,13 @@ def test_an_order_twice_in_one_flush_counts_once() -> None:
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     assert len(buffer.batch.orders) == 1
+    assert buffer.repeats == 1  # counted as a repeat, as the store counts its own
+
+
+def test_an_order_restored_beside_itself_is_a_repeat() -> None:
+    buffer = Buffer()
+    buffer.add_order("demo", "same", cell("/thanks"), 100)
+    batch = buffer.take()
+    buffer.add_order("demo", "same", cell("/thanks"), 100)
+    buffer.restore(batch)
+    assert len(buffer.batch.orders) == 1 and buffer.repeats == 1

@@ -11,10 +11,10 @@ from starlette.testclient import TestClient
 
 from consentpixel import demo
 from consentpixel.app import create_app
-from consentpixel.collector import (Collector, admin_secret, collector_of,
-                                    config_from_environment, configured_secret,
+from consentpixel.collector import (Collector, collector_of, config_from_environment,
                                     worker_environment)
 from consentpixel.config import Config, load
+from consentpixel.secret import AdminSecret
 from consentpixel.store import open_store
 
 from .helpers import ORIGIN
@@ -29,34 +29,28 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-# environment, config file -> the secret checked ("new": one made up)
+# environment, config file -> the secret the collector checks ("kept": the generated one)
 SECRETS = [
-    ("from-env", "from-config", "from-env"),
-    ("from-env", "", "from-env"),
-    (None, "from-config", "from-config"),
-    ("", "from-config", "from-config"),
-    (None, "", "new"),
+    ("from-the-environment", "from-the-config-file", "from-the-environment"),
+    (None, "from-the-config-file", "from-the-config-file"),
+    (None, "", "kept"),
 ]
 
 
 @pytest.mark.parametrize("environment, configured, checked", SECRETS)
-def test_the_environments_secret_wins_then_the_configs(
+def test_the_collector_checks_the_secret_resolved_once(
         demo_config: Config, monkeypatch: pytest.MonkeyPatch, environment: str | None,
         configured: str, checked: str) -> None:
     if environment is not None:
         monkeypatch.setenv("CONSENTPIXEL_ADMIN_SECRET", environment)
     config = replace(demo_config, admin_secret=configured)
-    secret = admin_secret(config)
-    if checked == "new":
-        assert configured_secret(config) == ""
-        assert len(secret) >= 24 and admin_secret(config) != secret
-    else:
-        assert configured_secret(config) == secret == checked
     store = open_store(config.db)
     held = Collector(config, store)
     store.close()
-    if checked == "new":
-        assert len(held.admin_secret) >= 24
+    if checked == "kept":
+        kept = Path(config.db.removeprefix("sqlite:///")).with_suffix(".secret")
+        assert held.admin_secret == kept.read_text().strip()
+        assert len(held.admin_secret) >= 32
     else:
         assert held.admin_secret == checked
 
@@ -74,25 +68,32 @@ def test_a_request_finds_the_collector_of_its_app(demo_config: Config) -> None:
 def test_a_worker_reads_back_what_serve_handed_it(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "shop.toml"
-    path.write_text('[collector]\nadmin_secret = "in-the-file"\n'
+    path.write_text('[collector]\nadmin_secret = "the-config-files-secret"\n'
                     '[sites.shop]\norigins = ["https://shop.example"]\n')
     served = replace(load(path), db=f"sqlite:///{tmp_path / 'given.db'}")
-    variables = worker_environment(served, "resolved-secret", "http://127.0.0.1:5003")
+    variables = worker_environment(served, "http://127.0.0.1:5003")
     assert variables["CONSENTPIXEL_CONFIG"] == str(path.resolve())
+    # The secret is not handed over: a worker resolves it as serve did, so a worker and
+    # a single process agree on the precedence.
+    assert "CONSENTPIXEL_ADMIN_SECRET" not in variables
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     worker = config_from_environment()
     assert (worker.db, list(worker.sites), worker.path) == (served.db, ["shop"],
                                                             str(path.resolve()))
-    assert admin_secret(worker) == "resolved-secret"  # not the file's
+    assert AdminSecret(worker).current() == AdminSecret(served).current() == \
+        "the-config-files-secret"
+    monkeypatch.setenv("CONSENTPIXEL_ADMIN_SECRET", "from-the-environment")
+    assert AdminSecret(worker).current() == "from-the-environment"
 
 
 def test_a_worker_without_a_config_file_runs_the_demo(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     served = demo.config(f"sqlite:///{tmp_path / 'demo.db'}", "http://127.0.0.1:5004")
-    variables = worker_environment(served, "s", "http://127.0.0.1:5004")
+    variables = worker_environment(served, "http://127.0.0.1:5004")
     assert "CONSENTPIXEL_CONFIG" not in variables
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     worker = config_from_environment()
     assert worker == served
+    assert AdminSecret(worker).current() == AdminSecret(served).current()  # the kept one

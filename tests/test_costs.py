@@ -5,6 +5,7 @@ How spend joins the funnel (CPA, ROAS) is tested with the reports, in test_repor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from consentpixel import costs, demo
 from consentpixel.reports import InputError, Period
-from consentpixel.store import Store
+from consentpixel.store import Store, StoreError
 
 MARCH = Period.days(date(2026, 3, 1), date(2026, 3, 31))
 SITE = demo.config().sites["demo"]
@@ -47,6 +48,17 @@ def test_each_currency_keeps_its_minor_units(store: Store) -> None:
         ("JPY", Decimal("1200")), ("KWD", Decimal("3.125")), ("EUR", Decimal("0.50"))}
 
 
+def test_a_list_is_recorded_whole_or_not_at_all(store: Store) -> None:
+    good = costs.parse_cost(SITE, {"day": "2026-03-01", "link": "spring-sale", "amount": "5"})
+    # What no check lets through any more, and the store cannot take: a lone surrogate.
+    bad = replace(good, day=date(2026, 3, 2), campaign="spring\ud800")
+    with pytest.raises((UnicodeEncodeError, StoreError)):
+        costs.record_costs(store, SITE, [good, bad])
+    assert costs.recorded(store, SITE, MARCH) == []
+    costs.record_costs(store, SITE, [good, replace(good, day=date(2026, 3, 2))])
+    assert [c.day.day for c in costs.recorded(store, SITE, MARCH)] == [1, 2]
+
+
 # fields -> the error, or None when the cost is recorded
 COST_INPUT = [
     ({"day": "2026-03-01", "link": "spring-sale", "amount": "12.5"}, None),
@@ -73,6 +85,8 @@ COST_INPUT = [
     ({"day": "2026-03-01", "link": "spring-sale", "amount": "1", "note": "x"},
      "note: unknown field"),
     ({"day": 20260301, "link": "spring-sale", "amount": "1"}, "day: must be a string"),
+    ({"day": "2026-03-01", "source": "g\udcff", "medium": "cpc", "campaign": "c",
+      "amount": "1"}, "source: 'g.udcff' holds a lone surrogate, which is not text"),
 ]
 
 

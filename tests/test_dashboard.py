@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from consentpixel import auth
 from consentpixel.app import create_app
-from consentpixel.config import Config
+from consentpixel.config import COLLECTOR_DEFAULTS, Config
 from consentpixel.store import open_store
 
 from .helpers import DAY, ORIGIN, T0, cell, seed
@@ -169,7 +169,7 @@ def test_signing_in_needs_the_forms_token(app_client: TestClient) -> None:
 def test_guessing_is_slowed_down(app_client: TestClient,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "clock", lambda: 1_800_000_030.0)  # within one minute
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(COLLECTOR_DEFAULTS["admin_max_failures"]):
         assert sign_in(app_client, "guess") == 401
     assert sign_in(app_client, SECRET) == 429  # even the right one, for this minute
     monkeypatch.setattr(auth, "clock", lambda: 1_800_000_090.0)  # the next minute
@@ -186,6 +186,37 @@ def test_signing_out(signed_in: TestClient) -> None:
         303, ORIGIN + "/dashboard/login")
     assert auth.COOKIE not in signed_in.cookies
     assert signed_in.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_a_signed_out_session_stays_out(signed_in: TestClient) -> None:
+    session, token = signed_in.cookies[auth.COOKIE], csrf_of(signed_in)
+    assert signed_in.post("/dashboard/logout", data={"csrf": token},
+                          follow_redirects=False).status_code == 303
+    signed_in.cookies.set(auth.COOKIE, session)  # a copy kept somewhere
+    assert signed_in.get("/dashboard", follow_redirects=False).status_code == 303
+    refused = signed_in.post("/dashboard/costs", data={
+        "csrf": token, "site": "demo", "day": "2026-03-02", "source": "x", "medium": "y",
+        "campaign": "z", "amount": "5"}, follow_redirects=False)
+    assert refused.status_code == 303 and "/dashboard/login" in refused.headers["location"]
+
+
+def test_each_sign_in_is_a_session_of_its_own(app_client: TestClient,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # one and the same second
+    assert sign_in(app_client) == 303
+    first = app_client.cookies[auth.COOKIE]
+    app_client.cookies.clear()
+    assert sign_in(app_client) == 303
+    assert app_client.cookies[auth.COOKIE] != first
+
+
+def test_the_right_secret_clears_the_clients_failures(app_client: TestClient) -> None:
+    for _ in range(COLLECTOR_DEFAULTS["admin_max_failures"] - 1):
+        assert sign_in(app_client, "guess") == 401
+    assert sign_in(app_client) == 303
+    app_client.cookies.clear()
+    assert sign_in(app_client, "guess") == 401
+    assert sign_in(app_client) == 303  # the count began again
 
 
 # -- the page --------------------------------------------------------------------------------
@@ -213,7 +244,8 @@ def test_the_figures(signed_in: TestClient) -> None:
     assert page.text("total-conversions") == "6"  # 4 purchases + 2 sign-ups, no carts
     assert page.text("total-value") == "€199.60"
     campaigns = page.text("campaigns")
-    assert "newsletter / email spring-sale 400 20 5.0 % 6 30.0 % €199.60" in campaigns
+    # source / medium, campaign, page views, impressions, clicks, CTR, conversions, …
+    assert "newsletter / email spring-sale 18 400 20 5.0 % 6 30.0 % €199.60" in campaigns
     assert "add_to_cart step 6 €89.40" in page.text("events")
     assert "purchase conversion 4 €199.60" in page.text("events")
 
@@ -335,3 +367,19 @@ def test_the_icon(app_client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/svg+xml"
     assert response.text.startswith("<svg")
+
+
+def test_dates_are_iso_and_merged_rows_are_said(signed_in: TestClient, config: Config) -> None:
+    store = open_store(config.db)
+    seed(store, {cell("signup", "whisper"): (1, 0)})  # a rare campaign: merged
+    store.close()
+    html = signed_in.get(f"/dashboard?{MARCH}").text
+    page = Page(html)
+    dates = [a for t, a in page.elements if t == "input" and a.get("type") != "hidden"
+             and a.get("name") in ("from", "to", "day")]
+    assert [a.get("value") for a in dates] == ["2026-03-01", "2026-03-31", "2026-03-31"]
+    assert all(a.get("type") is None and a.get("placeholder") == "YYYY-MM-DD" for a in dates)
+    assert 'type="date"' not in html  # the browser's locale would show 03/01/2026
+    assert ("1 label combination with fewer than 3 hits merged into (other), so that small "
+            "groups of visitors are not shown apart (min_count; totals are exact).") in html
+    assert "(other) 0 0 0" in page.text("campaigns")  # its page views, impressions, clicks

@@ -158,9 +158,33 @@ def test_orders_are_kept_as_salted_digests_only(ingest: Ingest) -> None:
     order = "ORDER-katherine.johnson@nasa.example"
     ingest.pixel(query(hit(e="purchase", v="10", c="EUR", o=order)), headers(), now=NOW)
     ingest.pixel(query(hit(e="purchase", v="10", c="EUR", o=order)), headers(), now=NOW)
-    ((site, digest),) = ingest.buffer.batch.orders
+    ((site, digest), (cell, value)), = ingest.buffer.batch.orders.items()
     assert site == "demo" and order not in digest and len(digest) == 32
-    assert Ingest(ingest.config, Buffer(), salt=b"other").digest("demo", order) != digest
+    assert ingest.digest("demo", order, cell, value) == digest
+    assert Ingest(ingest.config, Buffer(), salt=b"other").digest("demo", order, cell, value
+                                                                 ) != digest
+
+
+# what the second conversion with the same order ID changes -> conversions kept
+SECOND_SIGHTINGS = [
+    ({}, 1),  # a reload of the thank-you page
+    ({"p": "/account/orders"}, 1),  # the same conversion seen from another page
+    ({"v": "0.01"}, 2),  # a first sighting sent by someone else, for a cent
+    ({"utm_campaign": "evil", "utm_source": "evil"}, 2),  # credit for another campaign
+    ({"c": "USD"}, 2),
+    ({"e": "signup"}, 2),
+]
+
+
+@pytest.mark.parametrize("changed, kept", SECOND_SIGHTINGS)
+def test_a_repeated_order_suppresses_only_the_same_conversion(
+        ingest: Ingest, changed: dict[str, str], kept: int) -> None:
+    first = hit(e="purchase", v="49.90", c="EUR", o="1001", p="/thanks",
+                utm_source="newsletter", utm_medium="email", utm_campaign="spring-sale")
+    ingest.pixel(query(first), headers(), now=NOW)
+    ingest.pixel(query({**first, **changed}), headers(), now=NOW)
+    assert len(ingest.buffer.batch.orders) == kept
+    assert ingest.accepted - ingest.buffer.repeats == kept
 
 
 def test_query_parsing_is_bounded_and_tolerant() -> None:

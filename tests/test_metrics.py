@@ -18,7 +18,7 @@ from consentpixel.store.sqlite import SQLiteStore
 from .helpers import ORIGIN
 from .servers import call
 
-SECRET = "metrics-secret"
+SECRET = "metrics-admin-secret"  # 16 characters at least
 ADMIN = {"Authorization": f"Bearer {SECRET}"}
 TAB = {"Referer": ORIGIN + "/", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"}
 SAMPLE = re.compile(r'^(consentpixel_[a-z_]+)\{((?:[a-z]+="[^"]*",?)*)\} (\S+)$')

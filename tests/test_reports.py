@@ -363,7 +363,17 @@ def test_cost_then_the_funnel(db: str) -> None:
                       "clicks": 10, "ctr": None, "conversions": 2, "conversion_rate": 0.2,
                       "value": {"EUR": 99.8}, "cost": {"EUR": 25.0}, "cpa": {"EUR": 12.5},
                       "roas": {"EUR": 3.992}}
-    assert whisper["campaign"] == "whisper"  # the command shows every row by default
+    # As the dashboard and the API, the command merges rows under the site's min_count
+    # (3): the 1-hit campaign is (other), and it says so; --min-count 1 shows every row.
+    assert whisper["campaign"] == "(other)" and whisper["pageviews"] == 1
+    assert done.stderr == ("consentpixel: 1 label combination with fewer than 3 hits merged "
+                           "into (other), so that small groups of visitors are not shown "
+                           "apart (min_count; totals are exact); --min-count 1 shows every "
+                           "row\n")
+    every = run("report", "--db", db, "--site", "demo", "--funnel", "--from", "2026-03-01",
+                "--to", "2026-03-31", "--format", "json", "--min-count", "1")
+    assert [row["campaign"] for row in json.loads(every.stdout)] == ["spring-sale", "whisper"]
+    assert every.stderr == ""
     table = run("report", "--db", db, "--site", "demo", "--funnel", "--from", "2026-03-01",
                 "--to", "2026-03-31").stdout.splitlines()
     assert table[0].split() == ["campaign", "pageviews", "impressions", "clicks", "ctr",

@@ -20,6 +20,7 @@ import pytest
 from uvicorn.importer import import_from_string
 
 from consentpixel import demo, serving
+from consentpixel.secret import VARIABLE as SECRET_VARIABLE, AdminSecret
 from consentpixel.store import open_store
 
 from .servers import SECRET, ServeProcess, config_file
@@ -104,14 +105,23 @@ def test_the_announced_url(host: str, url: str) -> None:
     assert serving.public_url(host, 8000) == url
 
 
-def test_only_a_made_up_secret_is_announced(capsys: pytest.CaptureFixture[str]) -> None:
-    config = demo.config()
-    serving.announce(config, "http://127.0.0.1:8000", "made-up-secret")
+def test_where_the_secret_is_is_announced_never_the_secret(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    config = demo.config(f"sqlite:///{tmp_path / 'shop.db'}")
+    generated = AdminSecret(config)
+    serving.announce(config, "http://127.0.0.1:8000", generated)
     made_up = capsys.readouterr().out
-    assert "dashboard  http://127.0.0.1:8000/dashboard  (admin secret: made-up-secret)" in made_up
+    assert ("dashboard  http://127.0.0.1:8000/dashboard  (admin secret: kept in "
+            f"{tmp_path / 'shop.secret'})") in made_up
+    assert generated.current() not in made_up
     assert "demo shop  http://127.0.0.1:8000/demo/" in made_up
-    serving.announce(config, "http://127.0.0.1:8000", "")
-    assert "(admin secret: as configured)" in capsys.readouterr().out
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config))
+    chosen = capsys.readouterr().out
+    assert f"(admin secret: as configured in {SECRET_VARIABLE})" in chosen
+    assert CONFIGURED not in chosen
 
 
 # -- the admin secret, end to end ---------------------------------------------------------
@@ -147,7 +157,7 @@ def test_the_environments_secret_wins_in_every_process(tmp_path: Path, workers: 
                        admin_secret=CONFIGURED)
     # ServeProcess runs serve with CONSENTPIXEL_ADMIN_SECRET=SECRET in its environment.
     with ServeProcess("--config", str(path), "--workers", str(workers)) as collector:
-        assert "(admin secret: as configured)" in collector.log()
+        assert "(admin secret: as configured in CONSENTPIXEL_ADMIN_SECRET)" in collector.log()
         answers = answers_by_worker(collector, workers)
         assert collector.get("/api/v1/sites", {"Authorization": f"Bearer {CONFIGURED}"}
                              )[0] == 401

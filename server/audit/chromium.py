@@ -68,7 +68,8 @@ def playwright() -> Playwright:
     try:
         from playwright.sync_api import Error, TimeoutError, sync_playwright
     except ImportError:
-        raise AuditError("the audit needs Playwright: pip install 'consentpixel[audit]'") from None
+        raise AuditError("the audit needs Playwright: in the consentpixel checkout, "
+                         "pip install '.[audit]'") from None
     return Playwright(sync_playwright, Error, TimeoutError)
 
 

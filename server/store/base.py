@@ -1,7 +1,9 @@
 """The store's SQL, shared by SQLite and PostgreSQL.
 
 Tables hold aggregates only: cells (counts and value sums), consent tallies, salted
-digests of order IDs for 48 hours, and campaign costs. No table has a row per hit.
+digests of order IDs for 48 hours, campaign costs, and hits not counted per reason.
+No table has a row per hit; the one table of another kind holds digests of the
+dashboard's live sessions.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import functools
 import secrets
 import time
+from collections import Counter
 from contextlib import AbstractContextManager
 from typing import Any, Iterable, Sequence
 
+from .. import drops
 from ..buffer import Batch
 
 ORDER_WINDOW = 48 * 3600
 BATCH_WINDOW = 24 * 3600  # a batch is retried until written: its ID need not last long
+DROP_WINDOW = 90 * 86400  # why hits were not counted matters while it is being fixed
 DIMENSIONS = ("event", "path", "source", "medium", "campaign", "content", "device",
               "currency")
 KEY = ("site", "period", "grain") + DIMENSIONS
@@ -55,6 +60,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE batches (id TEXT PRIMARY KEY, written BIGINT NOT NULL);
     CREATE INDEX batches_written ON batches (written);
     """,
+    # Dashboard sessions, by a digest of their random ID keyed with the admin secret
+    # (never the ID or the secret), so that signing out ends one in every process
+    # sharing the store, and a new secret ends them all.
+    """
+    CREATE TABLE sessions (digest TEXT PRIMARY KEY, expires BIGINT NOT NULL);
+    CREATE INDEX sessions_expires ON sessions (expires);
+    """,
+    # Hits not counted, per site, day, reason and detail (drops.py bounds the details).
+    """
+    CREATE TABLE drops (
+        site TEXT NOT NULL, day BIGINT NOT NULL, reason TEXT NOT NULL,
+        detail TEXT NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (site, day, reason, detail));
+    """,
 )
 
 # Cells go in a few rows per statement: one call into the driver (and one hand-over of
@@ -77,6 +96,15 @@ UPSERT_CONSENT = """
     INSERT INTO consents (site, day, category, choice, count) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (site, day, category, choice)
     DO UPDATE SET count = consents.count + excluded.count"""
+UPSERT_COST = """
+    INSERT INTO costs (site, day, source, medium, campaign, currency, amount)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (site, day, source, medium, campaign, currency)
+    DO UPDATE SET amount = excluded.amount"""
+UPSERT_DROP = """
+    INSERT INTO drops (site, day, reason, detail, count) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (site, day, reason, detail)
+    DO UPDATE SET count = drops.count + excluded.count"""
 INSERT_BATCH = """
     INSERT INTO batches (id, written) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"""
 INSERT_ORDER = """
@@ -98,6 +126,11 @@ def summed(column: str) -> str:
 
 class StoreError(Exception):
     """The store cannot be reached or refused a write; the caller may retry."""
+
+
+class NoStore(StoreError):
+    """There is no store where the URL points (a wrong URL, a missing database file or
+    directory): retrying will not help, the URL or the config must change."""
 
 
 class Store:
@@ -146,6 +179,18 @@ class Store:
     def lock_roll_up(self, cursor: Any) -> None:
         """Keep two processes from rolling up at once (SQLite's writers queue anyway)."""
 
+    def describe(self) -> str:
+        """Where the store is, for messages (no password)."""
+        return self.url
+
+    def initialized(self) -> bool:
+        """Whether a consentpixel store is already here (its meta table exists)."""
+        try:
+            self.fetch("SELECT value FROM meta WHERE key = 'schema_version'")
+        except StoreError:
+            return False
+        return True
+
     def schema_version(self) -> int:
         rows = self.fetch("SELECT value FROM meta WHERE key = 'schema_version'")
         return int(rows[0][0]) if rows else 0
@@ -186,7 +231,31 @@ class Store:
             if batch.consents:
                 cursor.executemany(UPSERT_CONSENT, [
                     (*key, count) for key, count in sorted(batch.consents.items())])
+            if batch.drops:
+                cursor.executemany(UPSERT_DROP, [
+                    (*key, count) for key, count in self.bounded(cursor, batch.drops)])
         return repeats
+
+    def bounded(self, cursor: Any, tally: Counter[drops.DropKey]
+                ) -> list[tuple[drops.DropKey, int]]:
+        """The tally with details past the first MAX_DETAILS of a site, day and reason
+        (counting what the store holds, from every process) moved to "(other)"."""
+        named: dict[tuple[str, int, str], set[str]] = {}
+        folded: Counter[drops.DropKey] = Counter()
+        for key, count in sorted(tally.items()):
+            group = (key.site, key.day, key.reason)
+            if key.detail and key.detail != drops.OTHER:
+                if group not in named:
+                    cursor.execute("SELECT detail FROM drops WHERE site = ? AND day = ? "
+                                   "AND reason = ? AND detail <> ?", (*group, drops.OTHER))
+                    named[group] = {row[0] for row in cursor.fetchall()}
+                if key.detail not in named[group]:
+                    if len(named[group]) >= drops.MAX_DETAILS:
+                        key = key._replace(detail=drops.OTHER)
+                    else:
+                        named[group].add(key.detail)
+            folded[key] += count
+        return sorted(folded.items())
 
     def forget_orders(self, now: float | None = None) -> int:
         """Delete order digests past the de-duplication window."""
@@ -200,6 +269,13 @@ class Store:
         now = time.time() if now is None else now
         with self.transaction() as cursor:
             cursor.execute("DELETE FROM batches WHERE written < ?", (int(now) - BATCH_WINDOW,))
+            return int(cursor.rowcount)
+
+    def forget_drops(self, now: float | None = None) -> int:
+        """Delete the tallies of hits not counted past DROP_WINDOW."""
+        now = time.time() if now is None else now
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM drops WHERE day < ?", (int(now) - DROP_WINDOW,))
             return int(cursor.rowcount)
 
     def roll_up(self, site: str, hourly_before: int, delete_before: int) -> None:
@@ -224,13 +300,41 @@ class Store:
     def add_cost(self, site: str, day: int, source: str, medium: str, campaign: str,
                  currency: str, amount: int) -> None:
         """Record spend for a campaign and day; a second call for the same day replaces it."""
+        self.add_costs(site, [(day, source, medium, campaign, currency, amount)])
+
+    def add_costs(self, site: str, rows: Sequence[tuple[int, str, str, str, str, int]]
+                  ) -> None:
+        """Record (day, source, medium, campaign, currency, amount) rows, all or none."""
         with self.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO costs (site, day, source, medium, campaign, currency, amount) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (site, day, source, medium, campaign, currency) "
-                "DO UPDATE SET amount = excluded.amount",
-                (site, day, source, medium, campaign, currency, amount))
+            cursor.executemany(UPSERT_COST, [(site, *row) for row in rows])
+
+    # -- sessions ---------------------------------------------------------------
+
+    def add_session(self, digest: str, expires: int) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("INSERT INTO sessions (digest, expires) VALUES (?, ?)",
+                           (digest, expires))
+
+    def session_alive(self, digest: str, now: float) -> bool:
+        return bool(self.fetch("SELECT 1 FROM sessions WHERE digest = ? AND expires > ?",
+                               (digest, int(now))))
+
+    def end_session(self, digest: str) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM sessions WHERE digest = ?", (digest,))
+
+    def end_sessions(self) -> int:
+        """End every session, e.g. when the admin secret is rotated."""
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM sessions")
+            return int(cursor.rowcount)
+
+    def forget_sessions(self, now: float | None = None) -> int:
+        """Delete the sessions past their lifetime."""
+        now = time.time() if now is None else now
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM sessions WHERE expires <= ?", (int(now),))
+            return int(cursor.rowcount)
 
     # -- reading ----------------------------------------------------------------
 
@@ -262,6 +366,16 @@ class Store:
             "SELECT day, source, medium, campaign, currency, amount FROM costs "
             "WHERE site = ? AND day >= ? AND day < ? ORDER BY day, campaign",
             (site, start, end))
+
+    def drop_totals(self, sites: Sequence[str], start: int, end: int
+                    ) -> list[tuple[Any, ...]]:
+        """(site, reason, detail, count) for these sites over a time range, most first."""
+        marks = ", ".join("?" * len(sites))
+        return self.fetch(
+            f"SELECT site, reason, detail, {summed('count')} FROM drops "
+            f"WHERE site IN ({marks}) AND day >= ? AND day < ? "
+            f"GROUP BY site, reason, detail ORDER BY 4 DESC, site, reason, detail",
+            (*sites, start, end))
 
     def sites(self) -> list[str]:
         return [row[0] for row in self.fetch("SELECT DISTINCT site FROM cells ORDER BY site")]

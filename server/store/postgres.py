@@ -94,6 +94,9 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"{self.name}: {first_line(exc)}") from exc
 
+    def describe(self) -> str:
+        return self.name
+
     def lock_schema(self, cursor: Any) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(?)", (LOCKS["schema"],))
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from .base import Store, StoreError
+from .base import NoStore, Store, StoreError
 
 # Seconds a write waits for another process's lock. Writes take milliseconds, so a
 # longer wait means something holds the file: fail, keep the deltas, retry later.
@@ -16,11 +16,12 @@ BUSY_TIMEOUT = 5.0
 
 
 class SQLiteStore(Store):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
         self.path = url.removeprefix("sqlite:///") or "consentpixel.db"
         if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.path = str(Path(self.path).expanduser())
+            check_place(Path(self.path), create)
         self.lock = threading.Lock()
         self.connection = self.connect()
 
@@ -66,6 +67,9 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {exc}") from exc
 
+    def describe(self) -> str:
+        return self.path if self.path == ":memory:" else str(Path(self.path).resolve())
+
     def size(self) -> int:
         """Bytes on disk, the write-ahead log included."""
         return sum(p.stat().st_size for p in Path(self.path).parent.glob(
@@ -74,3 +78,22 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with self.lock:
             self.connection.close()
+
+
+def check_place(path: Path, create: bool) -> None:
+    """A database file to read must exist; one to create needs an existing directory
+    (creating directories is the administrator's call, not the collector's)."""
+    if path.is_dir():
+        raise NoStore(f"{path}: is a directory, not a database file")
+    if path.exists():
+        return
+    if not create:
+        raise NoStore(f"no database at {path.resolve()}: `consentpixel serve` creates it; "
+                      "name another with --config or --db")
+    for ancestor in path.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise NoStore(f"{path}: {ancestor} is not a directory")
+            break
+    if not path.parent.is_dir():
+        raise NoStore(f"{path}: the directory {path.parent} does not exist; create it first")

@@ -105,7 +105,8 @@ class Visit:
                 if all(pixel.get(key) == value for key, value in wanted.items()):
                     return pixel
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {event} pixel with {wanted}; fired: {self.pixels()}")
+                raise AssertionError(f"no {event} pixel with {wanted}; fired: {self.pixels()}"
+                                     + self.collector.not_counted())
             self.page.wait_for_timeout(100)
 
     def assert_nothing_gated(self, *granted: str) -> None:

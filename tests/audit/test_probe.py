@@ -17,7 +17,7 @@ AUDIT = Path(probe.__file__).parent
 
 def node_check(script: str) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
-    assert node, "checking probe.js needs Node.js (`make test` installs it for axe-core)"
+    assert node, "checking probe.js needs Node.js (`make test` installs it with apt)"
     return subprocess.run([node, "--check", "-"], input=script, capture_output=True,
                           text=True, timeout=30)
 

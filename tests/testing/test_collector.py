@@ -10,13 +10,18 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from consentpixel.buffer import Batch
+from consentpixel.config import load
+from consentpixel.drops import DropKey
 from consentpixel.store import open_store
 from consentpixel.testing import CollectorProcess
+from consentpixel.testing.collector import counting_config
 
 from ..helpers import cell, seed
 
@@ -48,7 +53,7 @@ def report_command(db: str, *args: str) -> Any:
 def test_rows_are_the_report_commands(db: str, by: tuple[str, ...]) -> None:
     collector = CollectorProcess("http://127.0.0.1:1/", db)
     flags = [arg for group in by for arg in ("--by", group)]
-    assert collector.report("demo", *by) == report_command(db, *flags)
+    assert collector.report("demo", *by) == report_command(db, *flags, "--min-count", "1")
     collector.stop()
 
 
@@ -104,3 +109,41 @@ def test_counts_need_the_database() -> None:
                                            "pass --cpx-db URL"):
         collector.counts()
     assert collector.dump() == "" and collector.stored_bytes() == b""
+
+
+def test_the_tests_collector_counts_their_pages_without_changing_the_users_config(
+        tmp_path: Path) -> None:
+    user = tmp_path / "shop.toml"
+    text = ('[collector]\nflush_interval = 0.5\n\n'
+            '[sites.shop]\norigins = ["https://shop.example"]\n'
+            'count_automation = false\nlanguages = ["de", "en"]\n\n'
+            '[sites.shop.text.de]\ntitle = "Ihre Wahl \\"jetzt\\" – 🍪"\n\n'
+            '[sites.shop.links.spring-sale]\nurl = "https://shop.example/sale"\n'
+            'source = "newsletter"\nmedium = "email"\ncampaign = "spring"\n')
+    user.write_text(text)
+    derived = load(counting_config(user, tmp_path))
+    original = load(user)
+    shop = derived.sites["shop"]
+    assert shop.count_automation and not original.sites["shop"].count_automation
+    for origin in ("http://localhost:41234", "http://127.0.0.1:8080", "https://shop.example"):
+        assert shop.allows_origin(origin)
+    assert not shop.allows_origin("https://elsewhere.example")
+    # Everything else is the user's, as written.
+    assert replace(shop, origins=(), count_automation=False) == replace(
+        original.sites["shop"], origins=())
+    assert derived.flush_interval == 0.5
+    assert user.read_text() == text
+
+
+def test_a_failed_count_says_why_hits_were_not_counted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    store.write(Batch(drops={DropKey("demo", HOUR // 86400 * 86400, "event", "webinar"): 2}))
+    store.close()
+    collector = CollectorProcess("http://127.0.0.1:1/", url)
+    with pytest.raises(AssertionError) as raised:
+        collector.expect_count("webinar", 1, timeout=0.3)
+    assert str(raised.value).endswith(
+        "\nthe collector did not count:\n  2 × event: event webinar is not declared: "
+        'add webinar = "ads" to [sites.demo.events]')
+    collector.stop()
