@@ -208,10 +208,10 @@ def test_pages_that_cannot_be_audited_get_one_line(served: tuple[CollectorProces
     cases = [(f"http://127.0.0.1:{free_port()}/", "cannot reach it: connection refused"),
              (sites.page("good.html").replace("http://", "https://"),
               "TLS error: ERR_SSL_PROTOCOL_ERROR"),
-             (silent, "did not load within 4 s"),
+             (silent, "did not load within 6 s"),
              (sites.page("missing.html"), "answered 404 Not Found")]
     hidden = sites.page("banner-hidden.html")
-    done = audit(*[url for url, _ in cases], hidden, "--timeout", "4", "--json",
+    done = audit(*[url for url, _ in cases], hidden, "--timeout", "6", "--json",
                  str(tmp_path / "audit.json"))
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("consentpixel:")]
@@ -221,7 +221,7 @@ def test_pages_that_cannot_be_audited_get_one_line(served: tuple[CollectorProces
     page = json.loads((tmp_path / "audit.json").read_text())["pages"][-1]
     (banner,) = [c for c in page["checks"] if c["name"] == "banner-shown"]
     assert (banner["status"], banner["summary"]) == (
-        "fail", "timed out after 4 s (--timeout): the banner did not appear")
+        "fail", "timed out after 6 s (--timeout): the banner did not appear")
 
 
 def test_without_a_browser_the_command_says_so(served: tuple[CollectorProcess, PageServer]) -> None:

@@ -52,7 +52,7 @@ LIST_CONTROLS = page_function("listControls")
 CONTROL_ELEMENT = page_function("controlElement")
 
 FIRST_LAYER = ("reject", "accept", "dismiss")  # what makes a banner, for the audit
-LOOK = 0.3  # seconds between two searches of every frame for the banner's controls
+LOOK = 0.2  # seconds between two searches of every frame for the banner's controls
 QUIET_FOR_NO_BANNER = 1.0  # seconds of quiet after which no banner is coming, when no
                            # consent manager was recognised
 
