@@ -1,6 +1,6 @@
 # make demo: install into .venv and run the collector with its demo shop.
-# make test: install what the tests need (Chromium and Node.js from apt, the rest from
-#            PyPI) and run the whole suite.
+# make test: install what the tests need (Chromium, Node.js and nginx from apt, the
+#            rest from PyPI) and run the whole suite.
 # make bench: the benchmark (bench/), with PostgreSQL when the local cluster runs.
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test chromium node postgres bench
+.PHONY: demo test chromium node nginx postgres bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ chromium:
 	@[ -x /usr/bin/chromium ] || [ -n "$$CONSENTPIXEL_CHROMIUM" ] || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
+# nginx, in front of the collector in e2e/test_deploy.py (openssl makes its certificate)
+nginx:
+	@{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null && command -v openssl >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx openssl >/dev/null; }
+
 postgres:
 	@.ci/postgres
 
@@ -30,7 +35,7 @@ node:
 	@command -v node >/dev/null || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs; }
 
-test: $(BIN)/python chromium node postgres
+test: $(BIN)/python chromium node nginx postgres
 	$(BIN)/pip install --quiet ".[test]"
 	$(BIN)/python -m pytest -n auto
 

@@ -13,6 +13,7 @@ import os
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -22,6 +23,8 @@ from . import __version__, api, auth, dashboard, demo, metrics, tag
 from .collector import Collector, collector_of
 from .config import Config, Link
 from .pixel import Pixels
+from .proxies import Proxies
+from .public_url import PublicURL
 from .store import Store, open_store
 from .templating import templates
 
@@ -49,11 +52,13 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
     routes.append(Mount("/static", StaticFiles(directory=os.path.join(HERE, "assets")),
                         name="static"))
     app = Starlette(routes=routes, lifespan=collector.lifespan,
-                    middleware=[auth.middleware(collector.secret.current, collector.sessions,
+                    middleware=[Middleware(PublicURL, url=config.public_url),
+                                auth.middleware(collector.secret.current, collector.sessions,
                                                 collector.failures)],
                     exception_handlers={401: auth.unauthorized})
     app.state.collector = collector
-    return Pixels(app, collector.ingest)
+    return Pixels(app, collector.ingest,
+                  Proxies(config.forwarded_allow_ips, config.forwarded_header))
 
 
 async def index(request: Request) -> Response:

@@ -6,11 +6,14 @@ number of cells. Everything here runs on the event loop's thread: no locks.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .drops import DropKey
+
+log = logging.getLogger("consentpixel")
 
 OTHER = "(other)"
 
@@ -63,9 +66,11 @@ class Batch:
 
 
 class Buffer:
-    def __init__(self, max_cells_per_hour: int = 5000, max_cells: int = 200000) -> None:
+    def __init__(self, max_cells_per_hour: int = 5000, max_cells: int = 200000,
+                 max_orders_per_hour: int = 5000) -> None:
         self.max_cells_per_hour = max_cells_per_hour
         self.max_cells = max_cells
+        self.max_orders_per_hour = max_orders_per_hour
         self.batch = Batch()
         # Entries taken for a write that has not succeeded yet: still in memory, so they
         # count against max_cells until the flusher releases them.
@@ -75,6 +80,8 @@ class Buffer:
         self.repeats = 0
         # Distinct cells this process has seen per (site, hour), for the cap.
         self.seen: dict[tuple[str, int], set[Cell]] = {}
+        # Order digests this process has passed on per (site, hour), for their cap.
+        self.orders_seen: dict[tuple[str, int], set[str]] = {}
 
     def __len__(self) -> int:
         return len(self.batch.cells) + len(self.batch.orders) + len(self.batch.consents) + \
@@ -104,9 +111,32 @@ class Buffer:
         if (site, digest) in orders:
             self.repeats += 1  # the same conversion twice in one flush: the first stands
             return True
+        if not self.order_room(site, digest, cell.period):
+            return self.add(cell, value)  # counted, but its order ID is not kept
         if self.full():
             return False
         orders[(site, digest)] = (self.capped(cell), value)
+        return True
+
+    def order_room(self, site: str, digest: str, period: int) -> bool:
+        """Whether an order ID may be kept for de-duplication: one seen in this hour or
+        the one before, or a new one while its site's hour has room. The orders table
+        keeps each ID for 48 hours, so without a cap a flood of IDs would grow it
+        without bound."""
+        current = self.orders_seen.get((site, period))
+        if current is None:
+            for old in [key for key in self.orders_seen if key[1] < period - 3600]:
+                del self.orders_seen[old]
+            current = self.orders_seen[(site, period)] = set()
+        if digest in current or digest in self.orders_seen.get((site, period - 3600), ()):
+            return True
+        if len(current) >= self.max_orders_per_hour:
+            return False
+        current.add(digest)
+        if len(current) == self.max_orders_per_hour:  # said once per site and hour
+            log.warning("site %s: %d order IDs this hour, the most kept (max_orders_per_hour); "
+                        "further new ones are counted without de-duplication until the hour "
+                        "turns", site, self.max_orders_per_hour)
         return True
 
     def add_consent(self, key: ConsentKey) -> None:

@@ -38,7 +38,8 @@ class Collector:
     def __init__(self, config: Config, store: Store) -> None:
         self.config = config
         self.store = store
-        self.buffer = Buffer(config.max_cells_per_hour, config.max_buffer_cells)
+        self.buffer = Buffer(config.max_cells_per_hour, config.max_buffer_cells,
+                             config.max_orders_per_hour)
         self.ingest = Ingest(config, self.buffer, store.salt())
         self.flusher = Flusher(config, store, self.buffer, self.ingest)
         self.tag = tag.TagFiles()

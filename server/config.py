@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import settings, texts
+from . import proxies, settings, texts
 from .currencies import MINOR_UNITS
 from .settings import Setting
 
@@ -132,6 +132,13 @@ class Config:
     admin_secret_file: str = COLLECTOR_DEFAULTS["admin_secret_file"]
     admin_max_failures: int = COLLECTOR_DEFAULTS["admin_max_failures"]
     session_hours: int = COLLECTOR_DEFAULTS["session_hours"]
+    max_orders_per_hour: int = COLLECTOR_DEFAULTS["max_orders_per_hour"]
+    rate_limit_clients: int = COLLECTOR_DEFAULTS["rate_limit_clients"]
+    max_connections: int = COLLECTOR_DEFAULTS["max_connections"]
+    forwarded_allow_ips: list[str] = field(
+        default_factory=lambda: list(COLLECTOR_DEFAULTS["forwarded_allow_ips"]))
+    forwarded_header: str = COLLECTOR_DEFAULTS["forwarded_header"]
+    public_url: str = COLLECTOR_DEFAULTS["public_url"]
     path: str | None = None
     demo: bool = False  # serve the demo shop under /demo/
 
@@ -156,6 +163,8 @@ def load(path: str | Path) -> Config:
 def parse(raw: dict[str, Any], path: str | None = None) -> Config:
     check_known_keys(raw, {"collector", "sites"}, "")
     collector = require_table(raw.get("collector", {}), "collector")
+    # A misspelt key would leave its safe default silently, e.g. no proxy trusted.
+    check_known_keys(collector, {s.name for s in settings.COLLECTOR}, "collector")
     values = read(collector, settings.COLLECTOR, "collector")
     sites_raw = require_table(raw.get("sites", {}), "sites")
     if not sites_raw:
@@ -171,6 +180,7 @@ def parse(raw: dict[str, Any], path: str | None = None) -> Config:
     for name in ("admin_max_failures", "session_hours"):
         if values[name] < 1:
             raise ConfigError(f"collector.{name}: must be 1 or more")
+    parse_network_limits(values)
     return Config(sites=sites, path=path, **values)
 
 
@@ -180,6 +190,34 @@ def check_secret(secret: str, where: str) -> str:
         raise ConfigError(f"{where}: the admin secret needs at least {MIN_SECRET} characters, "
                           f"not {len(secret)} (leave it unset and serve generates one)")
     return secret
+
+
+def parse_network_limits(values: dict[str, Any]) -> None:
+    """The collector's connection and proxy settings, checked in place."""
+    for key in ("max_orders_per_hour", "rate_limit_clients", "max_connections"):
+        if values[key] < 1:
+            raise ConfigError(f"collector.{key}: must be 1 or more")
+    try:
+        proxies.parse_networks(values["forwarded_allow_ips"])
+    except ValueError as exc:
+        raise ConfigError(f"collector.forwarded_allow_ips: {exc}") from None
+    values["public_url"] = parse_public_url(values["public_url"])
+
+
+def parse_public_url(text: str) -> str:
+    """An origin such as https://collect.example, without a trailing slash."""
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 (it checks the port)
+    except ValueError:
+        parts = parts._replace(scheme="")
+    if parts.scheme not in ("http", "https") or not parts.hostname or \
+            parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"collector.public_url: {text!r} is not a URL like "
+                          "https://collect.example (scheme and host, no path)")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def parse_site(name: str, raw: dict[str, Any]) -> Site:

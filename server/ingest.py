@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import re
 import secrets
@@ -101,26 +102,45 @@ def parse_minor_units(raw: str, currency: str) -> int:
 class RateLimiter:
     """Hits per minute per client; addresses are hashed and forgotten every minute.
 
-    At most MAX_CLIENTS addresses are tracked in a minute: past that (a flood from
-    countless addresses) newcomers are refused until the minute turns, rather than
-    remembered without bound.
+    A client is an IPv4 address or an IPv6 /64 (what one subscriber gets, so rotating
+    through it is still one client). At most max_clients are tracked in a minute: past
+    that (a flood from countless addresses) newcomers are let through uncounted until
+    the minute turns, and the log says so, since refusing them would turn the flood
+    into a lock-out of every real visitor.
     """
 
-    MAX_CLIENTS = 100_000
-
-    def __init__(self) -> None:
+    def __init__(self, max_clients: int = 100_000) -> None:
+        self.max_clients = max_clients
         self.window = 0
         self.counts: Counter[int] = Counter()
+        self.overflow = 0  # newcomers let through this minute, past max_clients
 
     def allow(self, client: str, site: str, limit: int, now: float) -> bool:
         window = int(now) // 60
         if window != self.window:
-            self.window, self.counts = window, Counter()
-        key = hash((client, site))
-        if key not in self.counts and len(self.counts) >= self.MAX_CLIENTS:
-            return False
+            self.window, self.counts, self.overflow = window, Counter(), 0
+        key = hash((client_key(client), site))
+        if key not in self.counts and len(self.counts) >= self.max_clients:
+            if not self.overflow:
+                log.warning("rate limit: more than %d clients this minute; newcomers are not "
+                            "limited until it turns (rate_limit_clients)", self.max_clients)
+            self.overflow += 1
+            return True
         self.counts[key] += 1
         return self.counts[key] <= limit
+
+
+def client_key(address: str) -> str:
+    """What the rate limit counts as one client: the address, or an IPv6 address's /64."""
+    if ":" not in address:
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    if ip.ipv4_mapped:  # an IPv4 client of a socket listening on "::"
+        return str(ip.ipv4_mapped)
+    return ip.packed[:8].hex()
 
 
 class Verdicts:
@@ -172,7 +192,7 @@ class Ingest:
         self.accepted = 0
         self.decisions = 0
         self.dropped: Counter[str] = Counter({reason: 0 for reason in REASONS})
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(config.rate_limit_clients)
         # Remembered per User-Agent: what it says about the device and about automation.
         self.devices: BoundedCache[str, tuple[str, bool]] = BoundedCache(4096, MAX_AGENT)
         self.verdicts = Verdicts()

@@ -1,7 +1,8 @@
 """The hot path: pixel requests are answered here, in front of any routing.
 
 Every request for a pixel gets the same 43-byte GIF, whatever it carries; what it
-carries is only counted, or counted as dropped with a reason.
+carries is only counted, or counted as dropped with a reason. Before anything else,
+the client address of every request is settled here (proxies.Proxies), once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Callable, Iterable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .ingest import Drop, Ingest
+from .proxies import Proxies
 
 log = logging.getLogger("consentpixel")
 
@@ -33,9 +35,10 @@ Handler = Callable[[bytes, Iterable[tuple[bytes, bytes]], str], None]
 
 
 class Pixels:
-    def __init__(self, app: ASGIApp, ingest: Ingest) -> None:
+    def __init__(self, app: ASGIApp, ingest: Ingest, proxies: Proxies | None = None) -> None:
         self.app = app
         self.ingest = ingest
+        self.proxies = proxies or None  # None when no proxy is trusted: nothing to do
         self.handlers: dict[str, Handler] = {
             "/p.gif": ingest.pixel,
             "/i.gif": ingest.impression,
@@ -44,6 +47,8 @@ class Pixels:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if self.proxies is not None:
+                self.proxies.resolve(scope)
             handler = self.handlers.get(scope["path"])
             if handler is not None:
                 self.count(handler, scope)

@@ -43,6 +43,30 @@ COLLECTOR = (
     Setting("session_hours", 12,
             "Hours a dashboard sign-in lasts, however active; signing out or rotating the "
             "secret ends it sooner."),
+    Setting("max_orders_per_hour", 5000,
+            "Order IDs one site may register per hour for de-duplication; conversions "
+            "beyond are still counted, without their order ID, so a repeat of one of "
+            "them counts again."),
+    Setting("rate_limit_clients", 100000,
+            "Clients the rate limit tracks in a minute (about 100 bytes each); past it, "
+            "newcomers are let through unlimited until the minute turns, and the log "
+            "says so."),
+    Setting("max_connections", 4096,
+            "Open connections one collector process keeps; the next is answered 503 at "
+            "once. serve raises its file-descriptor limit to fit, or lowers this with a "
+            "warning when the hard limit is too low (docs/deploy.md)."),
+    Setting("forwarded_allow_ips", [],
+            "Proxies whose forwarded_header is believed for the client address, as "
+            "addresses or networks, e.g. [\"127.0.0.1\"] behind nginx on the same host; "
+            "\"*\" takes any peer for one (only the hop it adds is believed). Empty: the "
+            "client is the socket peer."),
+    Setting("forwarded_header", "x-forwarded-for",
+            "The header those proxies name the client in: x-forwarded-for, or forwarded "
+            "(RFC 7239); the other one is ignored.", ("x-forwarded-for", "forwarded")),
+    Setting("public_url", "",
+            "The collector's URL as visitors reach it, e.g. https://collect.example; "
+            "redirects, links and the tag snippet are built from it, not from the "
+            "request's Host header."),
 )
 
 SITE = (

@@ -47,17 +47,20 @@ class ServeProcess:
     """`python -m consentpixel serve` on a free port; its output is kept for failures.
 
     The admin secret comes from the environment, SECRET unless told otherwise (None: no
-    secret in the environment, so the config's or the kept one).
+    secret in the environment, so the config's or the kept one). file_limit, if given,
+    is the process's limit of open files.
     """
 
-    def __init__(self, *args: str, secret: str | None = SECRET) -> None:
+    def __init__(self, *args: str, secret: str | None = SECRET,
+                 file_limit: int | None = None) -> None:
         self.secret = secret
         env = {k: v for k, v in os.environ.items() if k != "CONSENTPIXEL_ADMIN_SECRET"}
         if secret is not None:
             env["CONSENTPIXEL_ADMIN_SECRET"] = secret
         self.process = subprocess.Popen(
             [sys.executable, "-m", "consentpixel", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            preexec_fn=None if file_limit is None else lambda: limit_files(file_limit))
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         self.output = [first]
@@ -128,6 +131,13 @@ class ServeProcess:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.stop()
+
+
+def limit_files(count: int) -> None:
+    """In a child before exec: at most count open files, soft and hard."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def call(client: TestClient, function: Callable[[], Awaitable[bool]]) -> bool:

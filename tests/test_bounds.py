@@ -127,13 +127,29 @@ def test_the_rate_limit_is_per_site_and_client(flood: tuple[Config, TestClient])
     assert (ingest.accepted, ingest.dropped["rate_limit"]) == (205, 15)
 
 
-def test_the_rate_limiter_forgets_and_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(RateLimiter, "MAX_CLIENTS", 100)
+def test_the_rate_limiter_forgets_and_stays_bounded() -> None:
+    limiter = RateLimiter(max_clients=100)
+    now = 1_795_900_020.0
+    allowed = [limiter.allow(f"10.0.{index >> 8}.{index & 255}", "limited", 5, now)
+               for index in range(500)]
+    # Past its cap the limiter tracks no one new, and lets newcomers through rather
+    # than lock every new visitor out for the rest of the minute.
+    assert allowed == [True] * 500
+    assert len(limiter.counts) == 100
+    assert [limiter.allow("10.0.0.1", "limited", 5, now) for _ in range(5)] == \
+        [True] * 4 + [False]  # a tracked client is still limited
+    assert limiter.allow("10.0.0.1", "limited", 5, now + 60)
+    assert len(limiter.counts) == 1
+
+
+def test_the_rate_limit_counts_an_ipv6_64_as_one_client() -> None:
     limiter = RateLimiter()
     now = 1_795_900_020.0
-    allowed = [limiter.allow(f"2001:db8::{index:x}", "limited", 5, now) for index in range(500)]
-    assert allowed == [True] * 100 + [False] * 400  # newcomers wait for the next minute
-    assert len(limiter.counts) == 100
-    assert limiter.allow("2001:db8::1", "limited", 5, now)  # known ones keep their allowance
-    assert limiter.allow("2001:db8::999", "limited", 5, now + 60)
-    assert len(limiter.counts) == 1
+    rotating = [limiter.allow(f"2001:db8:0:7::{index:x}", "limited", 5, now)
+                for index in range(8)]
+    assert rotating == [True] * 5 + [False] * 3
+    assert limiter.allow("2001:db8:0:8::1", "limited", 5, now)  # the next /64 is another
+    mapped = [limiter.allow(f"::ffff:192.0.2.{index}", "limited", 5, now) for index in range(8)]
+    assert mapped == [True] * 8  # IPv4 clients of a dual-stack socket: one each
+    assert [limiter.allow("::ffff:192.0.2.1", "limited", 5, now) for _ in range(5)] == \
+        [True] * 4 + [False]

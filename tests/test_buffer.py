@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from consentpixel.buffer import OTHER, Buffer, Cell, ConsentKey
 
 
@@ -82,3 +86,33 @@ def test_an_order_restored_beside_itself_is_a_repeat() -> None:
     buffer.add_order("demo", "same", cell("/thanks"), 100)
     buffer.restore(batch)
     assert len(buffer.batch.orders) == 1 and buffer.repeats == 1
+
+
+def test_order_ids_past_the_hourly_cap_are_counted_without_them() -> None:
+    buffer = Buffer(max_orders_per_hour=3)
+    purchase = cell()._replace(event="purchase", currency="EUR")
+    for index in range(5):
+        assert buffer.add_order("demo", f"digest-{index}", purchase, 100)
+    assert sorted(digest for _, digest in buffer.batch.orders) == ["digest-0", "digest-1",
+                                                                   "digest-2"]
+    assert buffer.batch.cells == {purchase: [2, 200]}  # counted, no order kept
+    buffer.take()
+    assert buffer.add_order("demo", "digest-1", purchase, 100)  # a known order still is one
+    assert ("demo", "digest-1") in buffer.batch.orders
+    later = purchase._replace(period=purchase.period + 3600)
+    assert buffer.add_order("demo", "digest-1", later, 100)  # and in the next hour
+    assert buffer.add_order("demo", "digest-9", later, 100)  # which has room again
+    assert len(buffer.batch.orders) == 2
+    assert buffer.add_order("other", "digest-9", purchase, 100)  # the cap is per site
+    assert ("other", "digest-9") in buffer.batch.orders
+
+
+def test_reaching_the_order_cap_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
+    buffer = Buffer(max_orders_per_hour=2)
+    purchase = cell()._replace(event="purchase", currency="EUR")
+    with caplog.at_level(logging.WARNING, logger="consentpixel"):
+        for index in range(6):
+            buffer.add_order("demo", f"digest-{index}", purchase, 100)
+    assert [r.getMessage() for r in caplog.records] == [
+        "site demo: 2 order IDs this hour, the most kept (max_orders_per_hour); further new "
+        "ones are counted without de-duplication until the hour turns"]

@@ -107,6 +107,14 @@ newsletter = "necessary"
     (MINIMAL + '[sites.shop.text.english]\ntitle = "x"\n', "sites.shop.text.english: use a language code"),
     (MINIMAL + '[collector]\ndb = "mysql://x"\n', "collector.db: use sqlite:///path or postgresql://"),
     (MINIMAL + '[collector]\nflush_interval = 0\n', "collector.flush_interval: must be more than 0"),
+    (MINIMAL + '[collector]\nforwarded_allow_ips = ["nginx"]\n', "collector.forwarded_allow_ips: 'nginx' is not an address or network"),
+    (MINIMAL + '[collector]\nforwarded_allow_ips = "127.0.0.1"\n', "collector.forwarded_allow_ips: must be a list of strings"),
+    (MINIMAL + '[collector]\nforwarded_header = "x-real-ip"\n', "collector.forwarded_header: must be one of 'x-forwarded-for', 'forwarded'"),
+    (MINIMAL + '[collector]\npublic_url = "https://collect.example/cpx"\n', "collector.public_url: 'https://collect.example/cpx' is not a URL like"),
+    (MINIMAL + '[collector]\npublic_url = "collect.example"\n', "collector.public_url: 'collect.example' is not a URL like"),
+    (MINIMAL + '[collector]\nforwarded_allow_ip = ["127.0.0.1"]\n', "collector.forwarded_allow_ip: unknown setting"),
+    (MINIMAL + '[collector]\nmax_connections = 0\n', "collector.max_connections: must be 1 or more"),
+    (MINIMAL + '[collector]\nmax_orders_per_hour = 0\n', "collector.max_orders_per_hour: must be 1 or more"),
     ("[sites.shop\n", "not valid TOML"),
 ])
 def test_errors_name_the_key_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -121,3 +129,10 @@ def test_errors_name_the_key_and_the_problem(tmp_path: Path, text: str, message:
 def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="consentpixel init"):
         load(tmp_path / "absent.toml")
+
+
+def test_network_settings_load(tmp_path: Path) -> None:
+    config = load(write(tmp_path, MINIMAL + '[collector]\npublic_url = "https://collect.example:8443/"\n'
+                                 'forwarded_allow_ips = ["127.0.0.1", "10.0.0.0/8", "::1", "*"]\n'))
+    assert config.public_url == "https://collect.example:8443"
+    assert config.forwarded_allow_ips == ["127.0.0.1", "10.0.0.0/8", "::1", "*"]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -166,3 +167,45 @@ def test_the_environments_secret_wins_in_every_process(tmp_path: Path, workers: 
     assert set(answers.values()) == {(200, 401)}
     assert SECRET not in collector.log() and CONFIGURED not in collector.log()
 
+
+# -- file descriptors ---------------------------------------------------------------------
+
+INFINITY = serving.resource.RLIM_INFINITY
+
+
+@pytest.mark.parametrize("limits, wanted, raised, fits", [
+    ((1024, 524288), 4096, (4160, 524288), 4096),  # raised as far as needed
+    ((256, 256), 4096, None, 192),  # the hard limit leaves room for fewer
+    ((1024, 2048), 4096, (2048, 2048), 1984),
+    ((65536, 65536), 4096, None, 4096),  # already enough
+    ((INFINITY, INFINITY), 4096, None, 4096),
+])
+def test_the_file_limit_is_raised_to_fit_the_connections(
+        monkeypatch: pytest.MonkeyPatch, limits: tuple[int, int], wanted: int,
+        raised: tuple[int, int] | None, fits: int) -> None:
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(serving.resource, "getrlimit", lambda kind: limits)
+    monkeypatch.setattr(serving.resource, "setrlimit", lambda kind, value: calls.append(value))
+    assert serving.fit_file_limit(wanted) == fits
+    assert calls == ([raised] if raised else [])
+
+
+def test_fewer_connections_than_configured_are_announced(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    config = demo.config()
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config), 192)
+    assert "room for 192 connections, not max_connections = 4096" in capsys.readouterr().out
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config), 4096)
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_the_tag_and_the_dashboard_are_announced_at_the_public_url(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    config = replace(demo.config(), public_url="https://collect.example")
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config))
+    said = capsys.readouterr().out
+    assert "collecting on http://127.0.0.1:8000" in said
+    assert '<script async src="https://collect.example/t.js"' in said
+    assert "dashboard  https://collect.example/dashboard" in said
