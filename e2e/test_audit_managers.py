@@ -62,6 +62,8 @@ EVIDENCE = [
      "before a decision: Meta Pixel (ads) GET https://www.facebook.com/tr/?id=1234567890&ev=PageView"),
     ("orejime-leak.html", "nothing-before-consent",
      "before a decision: cookie _fbp on localhost (Meta Pixel, ads)"),
+    ("orejime-leak.html", "nothing-before-consent",  # known from --trackers FILE only
+     "before a decision: Acme Analytics (analytics) GET https://collect.acme.example/hit?page=/orejime-leak.html"),
     ("tarteaucitron-leak.html", "refusal-respected", "after a reload: Meta Pixel (ads) GET"),
     ("vanilla-cookieconsent-accept-only.html", "banner-shown",
      "no reject control on the first layer of vanilla-cookieconsent's banner (it offers "
@@ -106,9 +108,11 @@ def reports(request: pytest.FixtureRequest) -> dict[str, Any]:
         gpc_site: PageServer = request.getfixturevalue("gpc_site")
         faulty = [sites.page(name) for name, _ in FAULTY[:-1]] + [gpc_site.page("index.html")]
         runs = {
-            "correct": audit(*[sites.page(name) for name, *_ in CORRECT], "--json",
-                             str(folder / "correct.json"), "--html", str(folder / "html")),
-            "faulty": audit(*faulty, "--json", str(folder / "faulty.json")),
+            "correct": audit(*[sites.page(name) for name, *_ in CORRECT], "--pages", "2",
+                             "--json", str(folder / "correct.json"), "--html",
+                             str(folder / "html")),
+            "faulty": audit(*faulty, "--trackers", str(SITES / "acme-trackers.toml"),
+                            "--json", str(folder / "faulty.json")),
         }
         found: dict[str, Any] = {"html": str(folder / "html")}
         for name, process in runs.items():
@@ -168,6 +172,22 @@ def test_findings_name_the_tracker_and_the_evidence(reports: dict[str, Any], pag
                                                     check: str, line: str) -> None:
     (found,) = [c for c in reports[page]["checks"] if c["name"] == check]
     assert any(line in text for text in [found["summary"], *found["evidence"]]), found
+
+
+def test_linked_pages_are_audited_too(reports: dict[str, Any]) -> None:
+    """--pages 2: each visitor goes on to the page the first one links to."""
+    found = reports["vanilla-cookieconsent.html"]
+    assert [p.rsplit("/", 1)[1] for p in found["pages"]] == [
+        "vanilla-cookieconsent.html", "vanilla-cookieconsent-products.html"]
+    fired = {s["name"]: {r["tracker"] for r in s["requests"]
+                         if r["kind"] == "tracker" and r["step"] == "page 2"}
+             for s in found["scenarios"]}
+    assert fired == {"first-visit": set(), "reject": set(),
+                     "accept": {"Google Analytics", "Meta Pixel"}}
+    reject = next(s for s in found["scenarios"] if s["name"] == "reject")
+    (page_2,) = [step for step in reject["steps"] if step["name"] == "page 2"]
+    assert page_2["decided"] and page_2["banner"] is False  # the refusal was kept
+    assert {c["name"] for c in page_2["cookies"]} == {"cc_cookie"}
 
 
 def test_the_report_shows_each_manager_and_the_time_per_page(reports: dict[str, Any]) -> None:
