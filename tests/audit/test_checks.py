@@ -11,7 +11,7 @@ import pytest
 from consentpixel.audit import checks
 from consentpixel.audit.model import Banner, Held, PageAudit, PageTag, Scenario
 
-from .helpers import (CLASSIFIER, COLLECTOR, FIRED_BEACON, GA_BEACON, HELD_SRC,
+from .helpers import (ANY_CLASSIFIER, CLASSIFIER, COLLECTOR, FIRED_BEACON, GA_BEACON, HELD_SRC,
                       PAGE, SETTINGS, any_cookie, any_recorded, any_request, good_any_audit,
                       good_audit,
                       pixel, replace_request, request, scenario, state, statuses, step)
@@ -200,6 +200,15 @@ ANY_MUTATIONS: list[tuple[str, Mutation, set[str]]] = [
      {"nothing-before-consent"}),
     ("a tracker cookie before a choice",
      lambda a: step(a, "first-visit", "load").cookies.append(any_cookie("_ga")),
+     {"nothing-before-consent"}),
+    ("a tracker's storage key before a choice",
+     lambda a: step(a, "first-visit", "load").storage.append(
+         ANY_CLASSIFIER.stored("local", "_hjSessionUser_1")),
+     {"nothing-before-consent"}),
+    ("a tracker's fetch with a body before a choice",
+     lambda a: scenario(a, "first-visit").requests.append(any_request(
+         "https://analytics.tiktok.com/api/v2/pixel", t=0.4, method="POST", resource="fetch",
+         body=b'{"event":"PageView"}')),
      {"nothing-before-consent"}),
     ("a beacon after Reject all and a reload",
      lambda a: scenario(a, "reject").requests.append(any_request(GA_BEACON, "reload", 2.2)),
