@@ -10,6 +10,7 @@ endpoints are answered inside the browser: nothing here needs the internet.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ FAULTY = [
     ("cookieconsent-notice-only.html", {"banner-shown", "nothing-before-consent",
                                         "refusal-respected", "consent-mode-first"}),
     ("index.html", {"banner-shown", "nothing-before-consent", "refusal-respected",
-                    "gpc-honored"}),  # gpc-site/, which claims GPC and ignores it
+                    "gpc-honored", "no-pii"}),  # gpc-site/: claims GPC, ignores it, leaks
 ]
 # page, check → a line its evidence or summary must hold
 EVIDENCE = [
@@ -75,6 +76,7 @@ EVIDENCE = [
      "before a decision: Google Analytics (analytics) POST https://region1.google-analytics.com/g/collect"),
     ("index.html", "gpc-honored", "[under Global Privacy Control, no choice] "),
     ("index.html", "banner-shown", "no consent banner found"),
+    ("index.html", "no-pii", "before a decision: email in body field email of POST http://"),
 ]
 
 
@@ -162,6 +164,7 @@ def test_each_consent_manager_is_driven_and_its_page_passes(
 def test_each_faulty_page_fails_exactly_its_check(reports: dict[str, Any], page: str,
                                                   failing: set[str]) -> None:
     assert reports["faulty"]["code"] == 1
+    assert "analytical.example" not in json.dumps(reports["faulty"])  # named, never repeated
     checks = statuses(reports[page])
     assert {name for name, status in checks.items() if status == "fail"} == failing
     assert all(checks[name] == "n/a" for name in OUR_TAG_ONLY)
@@ -201,6 +204,10 @@ def test_the_report_shows_each_manager_and_the_time_per_page(reports: dict[str, 
     assert "No consentpixel tag; consent manager: <b>Klaro (by its JavaScript global)</b>" in html
     assert "Chose by “Rechazar todo” in an open shadow root of a third-party frame" in html
     assert "lines of evidence" in html and "1 lines" not in html and "False" not in html
+    # the banner and the page after each choice, for each page
+    shots = re.findall(r'<img src="(screenshots/[^"]+)"', html)
+    assert len(shots) == 3 * len(CORRECT)
+    assert all((reports["html"] / shot).stat().st_size > 1000 for shot in shots)
 
 
 # -- the consent managers' own APIs, driven one by one ----------------------------------
