@@ -28,21 +28,26 @@ REJECT: Final = (
     r"continue without (?:accepting|agreeing|consent|cookies)",
     # de
     r"ablehnen", r"verweigern", r"widersprechen", r"nicht (?:zu)?stimmen",
+    r"nicht (?:akzeptieren|annehmen|einverstanden|zulassen|erlauben)", r"nein,? danke",
     r"nur (?:technisch )?(?:notwendige|erforderliche|essenzielle|essentielle|n[öo]tige)",
     r"(?:notwendige|erforderliche|essenzielle) (?:cookies )?(?:akzeptieren|zulassen|erlauben)",
     r"(?:weiter|fortfahren) ohne (?:einwilligung|zustimmung|cookies)",
     r"ohne (?:einwilligung|zustimmung) (?:weiter|fortfahren)",
     # fr
     r"refuser", r"je refuse", r"continuer sans accepter", r"non,? merci",
+    r"ne pas (?:accepter|autoriser|consentir)", r"pas d.accord", r"je n.accepte pas",
     r"(?:uniquement|seulement) (?:les )?(?:cookies )?(?:n[ée]cessaires|essentiels|obligatoires)",
     # es
     r"rechazar", r"denegar", r"no acepto", r"continuar sin aceptar",
+    r"no (?:aceptar|permitir|consiento|estoy de acuerdo)", r"no,? gracias",
     r"(?:s[oó]lo|solamente) (?:las )?(?:cookies )?(?:necesarias|esenciales|t[ée]cnicas)",
     # it
     r"rifiut", r"nega", r"non accett", r"continua senza accettare",
+    r"non (?:consent|autorizz|sono d.accordo)", r"no,? grazie",
     r"solo (?:i )?(?:cookie )?(?:necessari|essenziali|tecnici)",
     # nl
-    r"weiger", r"afwijzen", r"niet akkoord",
+    r"weiger", r"afwijzen", r"niet (?:akkoord|accepteren|toestaan)", r"nee,? bedankt",
+    r"doorgaan zonder (?:te )?(?:accepteren|akkoord|toestemming|cookies)",
     r"alleen (?:noodzakelijke|functionele|essenti[ëe]le)",
     # pt, pl, da, sv
     r"rejeitar", r"recusar", r"odrzu[cć]", r"afvis", r"avvisa", r"neka",

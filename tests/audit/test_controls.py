@@ -41,6 +41,13 @@ NAMES = [
     ("Alles weigeren", "reject"), ("Ik weiger", "reject"), ("Alleen noodzakelijke", "reject"),
     ("Alles accepteren", "accept"), ("Dat is oké", "accept"), ("Akkoord", "accept"),
     ("Laat me kiezen", "settings"), ("Instellingen", "settings"),
+    # a refusal that names what it refuses is no acceptance
+    ("Nicht akzeptieren", "reject"), ("Nein, danke", "reject"), ("Nicht einverstanden", "reject"),
+    ("Ne pas accepter", "reject"), ("Pas d'accord", "reject"), ("Je n'accepte pas", "reject"),
+    ("No aceptar", "reject"), ("No, gracias", "reject"), ("No estoy de acuerdo", "reject"),
+    ("Non consentire", "reject"), ("No grazie", "reject"), ("Non sono d'accordo", "reject"),
+    ("Niet accepteren", "reject"), ("Nee, bedankt", "reject"), ("Niet toestaan", "reject"),
+    ("Doorgaan zonder te accepteren", "reject"),
     # none of these
     ("Learn more about cookies", ""), ("Book now", ""), ("Privacy policy", ""),
 ]
