@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import math
 import time
 from typing import Callable
@@ -27,6 +26,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from .proxies import client_key
 from .sessions import Sessions
 from .store import StoreError
 
@@ -52,18 +52,8 @@ def bearer(conn: HTTPConnection) -> str:
 
 
 def client_of(conn: HTTPConnection) -> str:
-    """Whom failures are counted against: the client's address, an IPv6 one by its /64
-    (one subscriber's whole range), anything else as it is."""
-    host = conn.client.host if conn.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host[:64]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+    """Whom failures are counted against: the client as the rate limit counts it."""
+    return client_key(conn.client.host if conn.client else "")
 
 
 class Failures:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import re
 import secrets
@@ -25,6 +24,7 @@ from .cache import BoundedCache
 from .config import Config, Link, Site
 from .currencies import MINOR_UNITS
 from .drops import Drops
+from .proxies import client_key
 
 log = logging.getLogger("consentpixel")
 
@@ -128,19 +128,6 @@ class RateLimiter:
             return True
         self.counts[key] += 1
         return self.counts[key] <= limit
-
-
-def client_key(address: str) -> str:
-    """What the rate limit counts as one client: the address, or an IPv6 address's /64."""
-    if ":" not in address:
-        return address
-    try:
-        ip = ipaddress.IPv6Address(address)
-    except ValueError:
-        return address
-    if ip.ipv4_mapped:  # an IPv4 client of a socket listening on "::"
-        return str(ip.ipv4_mapped)
-    return ip.packed[:8].hex()
 
 
 class Verdicts:

@@ -60,6 +60,22 @@ def parse_address(text: str) -> str | None:
     return str(address)
 
 
+def client_key(address: str) -> str:
+    """Whom an address stands for, wherever clients are counted (the rate limit, failed
+    sign-ins, the crowd): the address itself, an IPv6 one by its /64 (one subscriber's
+    whole range), an IPv4 client of a socket listening on "::" as IPv4. Anything that
+    is not an address is cut short, so a key never grows with what a client sends."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class Proxies:
     """The proxies forwarded_allow_ips names. "*" makes every peer a proxy, whatever its
     address, and believes the last hop it names (the address it saw); hops further left

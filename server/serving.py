@@ -27,7 +27,7 @@ from .config import Config
 from .demo import config_or_demo
 from .pixel import Pixels
 from .secret import AdminSecret
-from .store import open_store
+from .store import open_store, redacted
 
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
 OPTIONS: dict[str, Any] = dict(log_level="warning", access_log=False, server_header=False,
@@ -113,7 +113,7 @@ def announce(config: Config, url: str, secret: AdminSecret,
     owner reads, which a log or a terminal shared on screen is not. And, when the
     file-descriptor limit leaves room for fewer connections than configured, that."""
     lines = [f"consentpixel {__version__} collecting on {url}",
-             f"  store      {config.db}",
+             f"  store      {redacted(config.db)}",
              f"  config     {config.path or 'none: the demo site'}",
              f"  sites      {', '.join(sorted(config.sites))}"]
     if config.demo:

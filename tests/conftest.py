@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import settings
 from starlette.testclient import TestClient
 
 from consentpixel import demo
@@ -28,6 +29,11 @@ POSTGRES = os.environ.get("CONSENTPIXEL_TEST_POSTGRES",
                           "postgresql:///postgres?host=/var/run/postgresql")
 REQUIRE_POSTGRES = os.environ.get("CONSENTPIXEL_REQUIRE_POSTGRES") == "1"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# Properties are about answers, not speed: on a busy two-core CI machine one example may
+# take longer than Hypothesis's default 200 ms. Speed is measured by bench/, not here.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 @pytest.fixture

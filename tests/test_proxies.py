@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from consentpixel.proxies import Proxies, parse_address
+from consentpixel.proxies import Proxies, client_key, parse_address
 
 NGINX = ["127.0.0.1"]
 BALANCERS = ["10.0.0.0/8"]
@@ -75,3 +75,21 @@ def test_no_trusted_proxy_means_nothing_to_do() -> None:
 ])
 def test_forwarded_hops_are_addresses_or_nothing(text: str, address: str | None) -> None:
     assert parse_address(text) == address
+
+
+# an address -> whom it stands for, wherever clients are counted
+CLIENTS = [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # the same subscriber
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  # the next one
+    ("::ffff:192.0.2.7", "192.0.2.7"),  # IPv4 on a socket listening on "::"
+    ("testclient", "testclient"),
+    ("x" * 500, "x" * 64),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize("address, client", CLIENTS)
+def test_whom_an_address_stands_for(address: str, client: str) -> None:
+    assert client_key(address) == client

@@ -125,6 +125,17 @@ def test_where_the_secret_is_is_announced_never_the_secret(
     assert CONFIGURED not in chosen
 
 
+def test_the_store_is_announced_without_its_password(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_VARIABLE, CONFIGURED)
+    config = demo.config("postgresql://shop:hunter2-and-more@db.internal/shop")
+    serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config))
+    said = capsys.readouterr().out
+    assert "store      postgresql://shop:***@db.internal/shop" in said
+    assert "hunter2" not in said
+
+
 # -- the admin secret, end to end ---------------------------------------------------------
 
 

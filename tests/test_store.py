@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from consentpixel.buffer import Batch, Cell, ConsentKey
-from consentpixel.store import Store, StoreError, open_store
+from consentpixel.store import NoStore, Store, StoreError, open_store
 from consentpixel.store.base import BATCH_WINDOW, MIGRATIONS, ORDER_WINDOW
 
 DAY = 86400
@@ -208,6 +208,13 @@ def test_an_unreachable_postgres_is_one_line_without_the_password() -> None:
     message = str(raised.value)
     assert message.startswith("postgresql://collector:***@127.0.0.1:1/consentpixel: ")
     assert "s3cret" not in message and "\n" not in message
+
+
+def test_a_url_of_another_database_is_refused_without_its_password() -> None:
+    with pytest.raises(NoStore) as raised:
+        open_store("mysql://collector:s3cret@db.internal/consentpixel")
+    message = str(raised.value)
+    assert "collector:***@db.internal" in message and "s3cret" not in message
 
 
 @pytest.mark.postgres

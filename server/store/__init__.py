@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import NoStore, Store, StoreError
+from .base import NoStore, Store, StoreError, redacted
 
 
 def open_store(url: str, create: bool = True) -> Store:
@@ -23,7 +23,7 @@ def open_store(url: str, create: bool = True) -> Store:
                           "consentpixel checkout") from exc
         store = PostgresStore(url)
     else:
-        raise NoStore(f"{url!r}: use sqlite:///path/to.db or postgresql://user@host/db")
+        raise NoStore(f"{redacted(url)!r}: use sqlite:///path/to.db or postgresql://user@host/db")
     if not create and not store.initialized():
         store.close()
         raise NoStore(f"{store.describe()}: no consentpixel store there yet "
@@ -32,4 +32,4 @@ def open_store(url: str, create: bool = True) -> Store:
     return store
 
 
-__all__ = ["NoStore", "Store", "StoreError", "open_store"]
+__all__ = ["NoStore", "Store", "StoreError", "open_store", "redacted"]

@@ -9,6 +9,7 @@ dashboard's live sessions.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import time
 from collections import Counter
@@ -17,6 +18,11 @@ from typing import Any, Iterable, Sequence
 
 from .. import drops
 from ..buffer import Batch
+
+
+def redacted(url: str) -> str:
+    """A database URL without its password, fit for a terminal, a log or an error."""
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 ORDER_WINDOW = 48 * 3600
 BATCH_WINDOW = 24 * 3600  # a batch is retried until written: its ID need not last long

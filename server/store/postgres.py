@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .base import Store, StoreError
+from .base import Store, StoreError, redacted
 
 POOL_SIZE = 4  # a flusher, housekeeping and a few report readers per process
 CONNECT_TIMEOUT = 5  # seconds; a flush should fail fast and retry, not hang
@@ -34,10 +33,6 @@ def translate(sql: str) -> str:
     """base.Store's `?` placeholders in psycopg's style; a literal % is doubled."""
     return sql.replace("%", "%%").replace("?", "%s")
 
-
-def redacted(url: str) -> str:
-    """The URL without its password, fit for logs and error messages."""
-    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
 class Cursor:
