@@ -1,12 +1,14 @@
 """Time `consentpixel audit` on the end-to-end fixture sites: seconds per audited page.
 
-    python -m bench.audit [--runs 1]
+    python -m bench.audit [--runs 1] [--alone]
 
 Starts a collector and the fixture sites (e2e/audit_sites/) as the end-to-end tests do,
 audits the pages with the consentpixel tag and the pages with other consent managers in
-one run each, and prints what the audit's own report measured: the whole run, each page
-(from its first visitor's start to its last visitor's end; pages run side by side) and
-each visitor. The machine's load average is printed with it, since the audit mostly waits.
+one run each, and prints what the audit's own report measured: the whole run and its
+share per page, each page (from its first visitor's start to its last visitor's end; pages
+run side by side) and each visitor. With --alone it then audits each page with another
+consent manager in a run of its own: the time one URL takes by itself. The machine's load
+average is printed with it, since the audit mostly waits.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def audit(urls: list[str], folder: Path) -> dict[str, object]:
 def show(name: str, report: dict[str, object]) -> None:
     pages = report["pages"]
     assert isinstance(pages, list)
-    print(f"{name}: {len(pages)} pages in {report['seconds']:.1f} s "
+    seconds = report["seconds"]
+    assert isinstance(seconds, (int, float))
+    print(f"{name}: {len(pages)} pages in {seconds:.1f} s, {seconds / len(pages):.1f} s per page "
           f"(load average {os.getloadavg()[0]:.1f})")
     for page in pages:
         visitors = ", ".join(f"{s['name']} {s['seconds']:.1f}" for s in page["scenarios"])
@@ -49,6 +53,8 @@ def show(name: str, report: dict[str, object]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--alone", action="store_true",
+                        help="then audit each page with another consent manager by itself")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -58,6 +64,8 @@ def main() -> None:
             for _ in range(args.runs):
                 show("consentpixel pages", audit([sites.page(n) for n in TAGGED], folder))
                 show("other consent managers", audit([sites.page(n) for n in MANAGERS], folder))
+                for name in MANAGERS if args.alone else []:
+                    show("alone", audit([sites.page(name)], folder))
         finally:
             sites.close()
             collector.stop()
