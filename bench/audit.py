@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from consentpixel.audit.checks import count
 from consentpixel.testing import PageServer, start_collector
 
 SITES = Path(__file__).parents[1] / "e2e" / "audit_sites"
@@ -43,8 +44,8 @@ def show(name: str, report: dict[str, object]) -> None:
     assert isinstance(pages, list)
     seconds = report["seconds"]
     assert isinstance(seconds, (int, float))
-    print(f"{name}: {len(pages)} pages in {seconds:.1f} s, {seconds / len(pages):.1f} s per page "
-          f"(load average {os.getloadavg()[0]:.1f})")
+    print(f"{name}: {count(len(pages), 'page', 'pages')} in {seconds:.1f} s, "
+          f"{seconds / len(pages):.1f} s per page (load average {os.getloadavg()[0]:.1f})")
     for page in pages:
         visitors = ", ".join(f"{s['name']} {s['seconds']:.1f}" for s in page["scenarios"])
         print(f"  {page['url'].rsplit('/', 1)[1]:<28} {page['seconds']:5.1f} s   {visitors}")
