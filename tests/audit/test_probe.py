@@ -83,7 +83,7 @@ for (const c of cases) {
 setTimeout(() => console.log(JSON.stringify(out)), 0);  // after the promises' calls
 """
 COMMERCIAL = [
-    # id, globals, markup → name, evidence, (the API call to reject, to accept), calls
+    # case, globals, markup → name, evidence, (the API call to reject, to accept), calls
     ("OneTrust", "window.OneTrust = {RejectAll: () => calls.push('RejectAll'), "
      "AllowAll: () => calls.push('AllowAll'), IsAlertBoxClosed: () => false};", "",
      "OneTrust", "its JavaScript global", ("OneTrust.RejectAll()", "OneTrust.AllowAll()"),
@@ -125,10 +125,10 @@ COMMERCIAL = [
 def recognised() -> dict[str, Any]:
     node = shutil.which("node")
     assert node, "checking probe.js needs Node.js (`make test` installs it with apt)"
-    cases = [{"id": id, "globals": globals, "markup": markup,
+    cases = [{"id": case, "globals": globals, "markup": markup,
               "recognise": probe.page_function("recogniseManager"),
               "decide": probe.page_function("decideByApi")}
-             for id, globals, markup, *_ in COMMERCIAL]
+             for case, globals, markup, *_ in COMMERCIAL]
     done = subprocess.run([node, "-e", RECOGNISE], input=json.dumps(cases),
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
@@ -136,12 +136,12 @@ def recognised() -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("id, globals, markup, name, evidence, api, calls", COMMERCIAL,
+@pytest.mark.parametrize("case, globals, markup, name, evidence, api, calls", COMMERCIAL,
                          ids=[c[0] for c in COMMERCIAL])
 def test_the_commercial_managers_are_recognised_and_answered_through_their_apis(
-        recognised: dict[str, Any], id: str, globals: str, markup: str, name: str | None,
+        recognised: dict[str, Any], case: str, globals: str, markup: str, name: str | None,
         evidence: str, api: tuple[str, str], calls: list[str]) -> None:
-    found = recognised[id]
+    found = recognised[case]
     if name is None:
         assert found["found"] is None
         return
