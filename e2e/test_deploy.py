@@ -151,6 +151,7 @@ public_url = "https://127.0.0.1:{https_port}"
 origins = ["http://localhost:*"]
 count_automation = true
 rate_limit = {LIMIT}
+crowd_clients = 1  # each path here comes from one client: keep it as sent
 
 [sites.demo.links.spring]
 url = "{pages.page('shop.html')}"

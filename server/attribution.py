@@ -39,6 +39,9 @@ CLICK_IDS: dict[str, tuple[str, str]] = {
 # here: "google.blogspot.com" is someone's blog, not Google.
 REFERRERS_FILE = Path(__file__).parent / "data" / "referrers.json"
 SUFFIXES = PublicSuffixList(only_icann=True)
+# For stored hosts, a top-level domain the list does not know ("mail.example",
+# "intranet.local") is not a place on the web: no registrable domain.
+REGISTRARS = PublicSuffixList(only_icann=True, accept_unknown=False)
 
 
 def load_referrers(path: Path = REFERRERS_FILE) -> dict[str, tuple[str, str]]:
@@ -74,12 +77,22 @@ def labels(params: Mapping[str, str]) -> tuple[str, str, str, str]:
 
 
 def referral(host: str) -> tuple[str, str]:
-    """(source, medium) of a referrer host, cleaned (no "www.", no port)."""
+    """(source, medium) of a referrer host, cleaned (no "www.", no port).
+
+    A listed host is its search engine or network; any other is reduced to its
+    registrable domain ("travisreeves.example.net" is "example.net": the labels in
+    front of it may be anyone's name), and a host under no public suffix is dropped.
+    """
     if host.startswith(":"):
         return ("(referral)", "referral")
     # Mobile sites ("m.youtube.com") are their site.
     known = known_host(host) or (known_host(host[2:]) if host.startswith("m.") else None)
-    return known or (host, "referral")
+    return known or (registrable(host) or "(referral)", "referral")
+
+
+def registrable(host: str) -> str | None:
+    """The domain a registrar sold (ICANN's public suffixes only), or None."""
+    return REGISTRARS.privatesuffix(host)
 
 
 def known_host(host: str) -> tuple[str, str] | None:

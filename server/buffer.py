@@ -142,6 +142,26 @@ class Buffer:
     def add_consent(self, key: ConsentKey) -> None:
         self.batch.consents[key] += 1
 
+    def counted_as(self, cell: Cell) -> Cell:
+        """The cell a hit just added for cell was counted under: itself, or its hour's
+        (other) cell when the hour was full."""
+        seen = self.seen.get((cell.site, cell.period))
+        return cell if seen is None or cell in seen else cell.folded()
+
+    def move(self, source: Cell, target: Cell, count: int, value: int) -> Cell:
+        """Count hits counted under source (as counted_as gave it) under target instead;
+        the cell they are counted under now. The store receives it as a correction:
+        the source cell's delta may be negative."""
+        target = self.capped(target)
+        cells = self.batch.cells
+        for cell, sign in ((source, -1), (target, 1)):
+            entry = cells.setdefault(cell, [0, 0])
+            entry[0] += sign * count
+            entry[1] += sign * value
+            if entry == [0, 0]:
+                del cells[cell]
+        return target
+
     def add_drop(self, key: DropKey) -> None:
         self.batch.drops[key] += 1
 

@@ -41,6 +41,7 @@ class Collector:
         self.buffer = Buffer(config.max_cells_per_hour, config.max_buffer_cells,
                              config.max_orders_per_hour)
         self.ingest = Ingest(config, self.buffer, store.salt())
+        self.ingest.crowd.learn_costs(store)  # recorded spend names known campaigns
         self.flusher = Flusher(config, store, self.buffer, self.ingest)
         self.tag = tag.TagFiles()
         self.site_scripts = {name: tag.site_script(site) for name, site in config.sites.items()}

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from . import proxies, settings, texts
 from .currencies import MINOR_UNITS
+from .privacy import Template, parse_template
 from .settings import Setting
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -108,6 +109,10 @@ class Site:
     categories: dict[str, Category] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     text: dict[str, dict[str, str]] = field(default_factory=dict)
+    crowd_clients: int = SITE_DEFAULTS["crowd_clients"]
+    crowd_hours: int = SITE_DEFAULTS["crowd_hours"]
+    paths: tuple[Template, ...] = ()
+    campaigns: tuple[str, ...] = ()
 
     def allows_origin(self, origin: str) -> bool:
         try:
@@ -230,7 +235,7 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
         raise ConfigError(f"{where}.origins: required: the page origins that may send hits")
     values["origins"] = tuple(parse_origin(o, f"{where}.origins") for o in values["origins"])
     for key in ("policy_version", "consent_days", "lookback_days", "hourly_days",
-                "retention_days"):
+                "retention_days", "crowd_clients", "crowd_hours"):
         if values[key] < 1:
             raise ConfigError(f"{where}.{key}: must be 1 or more")
     for key in ("min_count", "rate_limit"):
@@ -249,7 +254,16 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
     values["languages"] = tuple(parse_languages(values["languages"], f"{where}.languages"))
     values["links"] = parse_links(raw.get("links", {}), values["origins"], where)
     values["text"] = parse_text(raw.get("text", {}), where)
+    values["paths"] = parse_templates(values["paths"], f"{where}.paths")
+    values["campaigns"] = tuple(values["campaigns"])
     return Site(name=name, **values)
+
+
+def parse_templates(values: list[str], key: str) -> tuple[Template, ...]:
+    try:
+        return tuple(parse_template(value) for value in values)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
 
 
 def parse_categories(raw: Any, where: str) -> dict[str, Category]:

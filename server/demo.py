@@ -32,6 +32,8 @@ def config(db: str | None = None, base_url: str = BASE_URL) -> Config:
             "origins": [f"{o.scheme}://{o.host}:*" for o in LOOPBACK],
             "mode": "opt-in",
             "count_automation": True,
+            # The demo has one visitor, you: the crowd rule would hide every page.
+            "crowd_clients": 1,
             "exempt_events": [],
             "events": {"newsletter": "ads"},
             "categories": {

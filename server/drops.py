@@ -19,6 +19,7 @@ import re
 from typing import NamedTuple
 
 from .config import SITE_NAME, Config
+from .privacy import RARE_LABEL
 
 log = logging.getLogger("consentpixel")
 
@@ -55,6 +56,8 @@ def shaped(reason: str, detail: str) -> str:
         return ""
     if not detail:
         return NONE
+    if detail == RARE_LABEL:  # free text too few clients sent (crowd.py)
+        return detail
     detail = detail.lower() if reason == "origin" else detail
     return detail if len(detail) <= 300 and shape.match(detail) else MALFORMED
 
@@ -110,6 +113,9 @@ def explain(config: Config, site: str, reason: str, detail: str) -> str:
             return f"more origins are not in {table}.origins (only {MAX_DETAILS} a day are named)"
         if detail == MALFORMED:
             return "hits came from pages that are not http(s) origins, or a forged Referer"
+        if detail == RARE_LABEL:
+            return (f"origins not in {table}.origins, each from too few clients to be "
+                    "named (sites.NAME.crowd_clients)")
         return f"origin {detail} is not in {table}.origins (add it if these are your pages)"
     if reason == "site":
         names = ", ".join(sorted(config.sites)) or "none"
@@ -121,6 +127,9 @@ def explain(config: Config, site: str, reason: str, detail: str) -> str:
     if reason == "event":
         if detail in (NONE, OTHER, MALFORMED):
             return f"hits carried no event, or events not declared in [{table}.events]"
+        if detail == RARE_LABEL:
+            return (f"events not declared in [{table}.events], each from too few clients "
+                    "to be named (sites.NAME.crowd_clients)")
         return f"event {detail} is not declared: add {detail} = \"ads\" to [{table}.events]"
     if reason == "currency":
         return f"currency {detail} is not an ISO 4217 code (the site's is {table}.currency)"

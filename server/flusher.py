@@ -142,6 +142,10 @@ class Flusher:
         self.last_housekeeping = time.time()
         try:
             await asyncio.to_thread(self.housekeep_now, self.last_housekeeping)
+            # Spend recorded since, by any process, names campaigns the crowd rule knows.
+            crowd = self.ingest.crowd
+            recorded = await asyncio.to_thread(crowd.recorded_labels, self.store)
+            crowd.learn_recorded(recorded)
         except Exception as exc:
             log.warning("consentpixel: housekeeping failed, will retry: %s", exc)
 

@@ -1,7 +1,8 @@
 """Turn one request into a cell, or into a reason for not counting it.
 
 Nothing here keeps the request: the client address lives at most one rate-limit window
-in memory (as a hash), the User-Agent becomes a device class, the referrer a host.
+in memory (as a hash), and one crowd window as a hash under a key that changes with it
+(crowd.py); the User-Agent becomes a device class, the referrer a host.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .attribution import labels
 from .buffer import Buffer, Cell, ConsentKey
 from .cache import BoundedCache
 from .config import Config, Link, Site
+from .crowd import Crowd
 from .currencies import MINOR_UNITS
 from .drops import Drops
 from .proxies import client_key
@@ -183,6 +185,7 @@ class Ingest:
         # Remembered per User-Agent: what it says about the device and about automation.
         self.devices: BoundedCache[str, tuple[str, bool]] = BoundedCache(4096, MAX_AGENT)
         self.verdicts = Verdicts()
+        self.crowd = Crowd(config, buffer)
         # (site, origin) -> allowed; an origin is not personal, and pages send few.
         self.origins: BoundedCache[tuple[str, str], bool] = BoundedCache(4096, MAX_ORIGIN)
         self.drops = Drops(config)
@@ -214,7 +217,7 @@ class Ingest:
             if site.rate_limit and not self.limiter.allow(client, site.name, site.rate_limit,
                                                           now):
                 raise Drop("rate_limit", site.name)
-            self.add(site, cell, value, None)
+            self.count(site, cell, value, None, client, now)
             return
         params = parse_query(query)
         site, cell, value = self.judge(params, referer, agent, gpc, client, now)
@@ -222,7 +225,7 @@ class Ingest:
         # Orders, and paths that held an ID (now a placeholder), rarely come twice.
         if not order and ":" not in cell.path:
             self.verdicts.remember(key, site, cell, value)
-        self.add(site, cell, value, order)
+        self.count(site, cell, value, order, client, now)
 
     def impression(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
                    client: str = "", now: float | None = None) -> None:
@@ -244,7 +247,7 @@ class Ingest:
         cell = Cell(site=site.name, period=hour(now), event="impression", source=source,
                     medium=medium, campaign=campaign, content=content,
                     device=self.device(agent)[0])
-        self.add(site, cell, 0, None)
+        self.count(site, cell, 0, None, client, now)
 
     def consent(self, query: bytes, headers: Iterable[tuple[bytes, bytes]],
                 client: str = "", now: float | None = None) -> None:
@@ -274,7 +277,7 @@ class Ingest:
                         campaign=privacy.clean_label(link.campaign),
                         content=privacy.clean_label(link.content),
                         device=self.device(agent)[0])
-            self.add(site, cell, 0, None)
+            self.count(site, cell, 0, None, client, now)
         except Drop as drop:
             self.drop(drop.reason, drop.site, drop.detail)
 
@@ -285,7 +288,8 @@ class Ingest:
         event = params.get("e", "")
         category = site.events.get(event) if EVENT.match(event) else None
         if category is None:
-            raise Drop("event", site.name, event)
+            detail = self.crowd.detail(site, event, client_key(client), now)
+            raise Drop("event", site.name, detail)
         if not self.consented(site, event, category, params.get("a")):
             raise Drop("consent", site.name, event)
         if gpc and category in site.gpc_categories and params.get("x") != "1":
@@ -294,15 +298,29 @@ class Ingest:
         device = self.device(agent)[0]
         source, medium, campaign, content = labels(params)
         cell = Cell(site=site.name, period=hour(now), event=event,
-                    path=privacy.clean_path(params.get("p")), source=source, medium=medium,
+                    path=privacy.clean_site_path(params.get("p"), site.paths),
+                    source=source, medium=medium,
                     campaign=campaign, content=content, device=device, currency=currency)
         return site, cell, value
 
-    def add(self, site: Site, cell: Cell, value: int, order: str | None) -> None:
+    def count(self, site: Site, cell: Cell, value: int, order: str | None, client: str,
+              now: float) -> None:
+        """Count a judged hit under the crowd rule (crowd.py): free text that too few
+        clients sent is counted under a placeholder until enough do."""
+        # One client as the rate limit counts one: an IPv6 address's /64 is one household's.
+        counted, missing = self.crowd.apply(site, cell, client_key(client), now)
+        # A repeat of an order is told by its labels as judged, not as counted: its
+        # campaign may have reached its crowd between the first sighting and the repeat.
+        self.add(site, counted, value, order, judged=cell)
+        if missing and not order:
+            self.crowd.remember(site, cell, self.buffer.counted_as(counted), value, missing)
+
+    def add(self, site: Site, cell: Cell, value: int, order: str | None,
+            judged: Cell | None = None) -> None:
         """Count a judged hit in the buffer: the one place a hit becomes accepted."""
         if order:
-            added = self.buffer.add_order(site.name, self.digest(site.name, order, cell, value),
-                                          cell, value)
+            digest = self.digest(site.name, order, judged or cell, value)
+            added = self.buffer.add_order(site.name, digest, cell, value)
         else:
             added = self.buffer.add(cell, value)
         if not added:
@@ -317,7 +335,8 @@ class Ingest:
             raise Drop("site", "", params.get("s", ""))
         origin = origin_of(referer)
         if not self.allows_origin(site, origin):
-            raise Drop("origin", site.name, origin)
+            detail = self.crowd.detail(site, origin, client_key(client), now)
+            raise Drop("origin", site.name, detail)
         self.check_client(site, params, agent, client, now)
         return site
 

@@ -107,6 +107,18 @@ SITE = (
     Setting("languages", ["en", "de", "fr", "es"],
             "Banner languages, the first one being the fallback; en, de, fr and es have "
             "built-in texts, others need [sites.NAME.text.LANG]."),
+    Setting("crowd_clients", 3,
+            "Different clients that must send a free-text value (path segment, campaign "
+            "label, referrer host) within crowd_hours before it is stored; until then it "
+            "is counted as :rare or (rare). 1 turns the rule off."),
+    Setting("crowd_hours", 24,
+            "The crowd rule's window: values gather their clients afresh in each one."),
+    Setting("paths", [],
+            "Path templates applied before any other rule, e.g. \"/account/:user/*\": "
+            "the named segment is stored as :user, * keeps the rest for the rules."),
+    Setting("campaigns", [],
+            "Campaign labels (utm_source, utm_medium, utm_campaign, utm_content) known in "
+            "advance: stored from the first hit, whatever the crowd."),
 )
 
 CATEGORY = (

@@ -34,7 +34,7 @@ def test_a_click_id_name_becomes_its_network(click_id: str, source: str, medium:
 @pytest.mark.parametrize("referrer, source, medium", [
     ("", "direct", "(none)"), ("google.co.uk", "google", "organic"),
     ("duckduckgo.com", "duckduckgo", "organic"), ("t.co", "twitter", "social"),
-    ("l.facebook.com", "facebook", "social"), ("blog.example", "blog.example", "referral"),
+    ("l.facebook.com", "facebook", "social"), ("blog.example.org", "example.org", "referral"),
     ("203.0.113.9", "(referral)", "referral"),
     # The public suffix list, not a guess, says where a site's name ends.
     ("www.google.com.br", "google", "organic"), ("google.de", "google", "organic"),
@@ -43,10 +43,16 @@ def test_a_click_id_name_becomes_its_network(click_id: str, source: str, medium:
     ("m.youtube.com", "youtube", "social"), ("facebook.com", "facebook", "social"),
     ("lm.facebook.com", "facebook", "social"), ("old.reddit.com", "reddit", "social"),
     ("x.com", "twitter", "social"), ("mastodon.social", "mastodon", "social"),
-    # Someone's blog on a shared host, Google's webmail, a look-alike: referrals.
-    ("google.blogspot.com", "google.blogspot.com", "referral"),
-    ("mail.google.com", "mail.google.com", "referral"),
-    ("google.evil.example", "google.evil.example", "referral"),
+    # Someone's blog on a shared host, Google's webmail, a look-alike: referrals, as
+    # the registrable domain only (the labels in front of it may be anyone's name).
+    ("google.blogspot.com", "blogspot.com", "referral"),
+    ("mail.google.com", "google.com", "referral"),
+    ("google.evil.example.net", "example.net", "referral"),
+    ("travisreeves.example.net", "example.net", "referral"),
+    ("https://alan:turing@news.example.co.uk/inbox", "example.co.uk", "referral"),
+    # Under no public suffix: not a place on the web, and not stored.
+    ("blog.example", "(referral)", "referral"), ("intranet.local", "(referral)", "referral"),
+    ("ftp://files.example.org/", "direct", "(none)"),
 ])
 def test_referrers(referrer: str, source: str, medium: str) -> None:
     assert labels({"r": referrer} if referrer else {}) == (source, medium, "", "")

@@ -39,7 +39,9 @@ def flood_config(database: str, **limited: object) -> Config:
         "collector": {"db": database, "max_cells_per_hour": CAP, "flush_interval": 0.2,
                       "admin_secret": "flood-admin-secret"},
         "sites": {
-            "demo": {"origins": ["http://127.0.0.1:*"], "count_automation": True},
+            # One test client sends the flood: without the crowd rule, every word is a cell.
+            "demo": {"origins": ["http://127.0.0.1:*"], "count_automation": True,
+                     "crowd_clients": 1},
             "limited": {"origins": ["http://127.0.0.1:*"], "count_automation": True,
                         "rate_limit": 5, **limited},
         }})

@@ -116,3 +116,26 @@ def test_reaching_the_order_cap_is_said_once(caplog: pytest.LogCaptureFixture) -
     assert [r.getMessage() for r in caplog.records] == [
         "site demo: 2 order IDs this hour, the most kept (max_orders_per_hour); further new "
         "ones are counted without de-duplication until the hour turns"]
+
+
+def test_hits_move_between_cells_as_a_correction() -> None:
+    buffer = Buffer()
+    rare, known = cell("/:rare"), cell("/pricing")
+    buffer.add(rare, 5)
+    buffer.add(rare, 0)
+    taken = buffer.take()  # written: the store holds the placeholder's two hits
+    assert buffer.counted_as(rare) == rare
+    assert buffer.move(rare, known, 2, 5) == known
+    assert buffer.batch.cells == {rare: [-2, -5], known: [2, 5]}
+    buffer.release(taken)
+    buffer.add(rare)
+    buffer.move(rare, known, 1, 0)  # in the same batch: the entries net out
+    assert buffer.batch.cells == {rare: [-2, -5], known: [3, 5]}
+
+
+def test_a_folded_hit_is_counted_as_other() -> None:
+    buffer = Buffer(max_cells_per_hour=1)
+    buffer.add(cell("/first"))
+    buffer.add(cell("/second"))
+    assert buffer.counted_as(cell("/first")) == cell("/first")
+    assert buffer.counted_as(cell("/second")) == cell().folded()

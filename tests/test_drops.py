@@ -35,6 +35,7 @@ db = "sqlite:///{{db}}"
 [sites.shop]
 origins = ["{SHOP}"]
 count_automation = false
+crowd_clients = 1  # one test client: name every detail (test_crowd.py checks the crowd)
 """
 HEADLESS = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
             "HeadlessChrome/130.0.0.0 Safari/537.36")

@@ -29,13 +29,13 @@ def test_shared_cases_never_survive_a_path(case: dict[str, object]) -> None:
     ("/account/marie.curie@sorbonne.example/orders", "/account/:email/orders"),
     ("/u/MARIE.CURIE%40SORBONNE.EXAMPLE", "/u/:email"),
     ("/invoice/5500-0000-0000-0004/pdf", "/invoice/:card/pdf"),
-    ("/reset/9f8e7d6c5b4a39281706f5e4d3c2b1a0", "/reset/:id"),
+    ("/reset/9f8e7d6c5b4a39281706f5e4d3c2b1a0", "/reset/:token"),
     ("/reset/abcdefabcdefabcdefabcdefabcdefab", "/reset/:token"),
     ("/users/550e8400-e29b-41d4-a716-446655440000/profile", "/users/:uuid/profile"),
     ("/customer/00493012345678", "/customer/:phone"),
     ("/customer/+49%2030%20123456", "/customer/:phone"),
     ("/iban/DE89370400440532013000", "/iban/:iban"),
-    ("/order/1234567", "/order/:id"),
+    ("/order/1234567890", "/order/:id"),
     ("/host/192.168.1.20/status", "/host/:ip/status"),
     ("/host/2001:db8:85a3::8a2e:370:7334", "/host/:ip"),
     ("/cart;jsessionid=ABC123DEF456", "/cart"),
@@ -71,10 +71,11 @@ def test_paths_are_bounded() -> None:
     ("newsletter", "newsletter"),
     ("ada.lovelace+news@analytical.example", ":email"),
     ("+49 30 123456", ":phone"),
-    ("call me on +33 1 23 45 67 89", ":id"),
+    ("call me on +33 1 23 45 67 89", ":phone"),
     ("221B Baker Street, London NW1 6XE", ":address"),
     ("Hauptstraße 5", ":address"),
-    ("https://mail.example/inbox?search=x", "mail.example"),
+    ("https://mail.example/inbox?search=x", "mail.example"),  # its registrable part: crowd.py
+    ("ftp://files.example.org/x", ":url"),
     ("  many   spaces\t", "many spaces"),
     ("summer sale " * 20, ("summer sale " * 20)[:privacy.MAX_LABEL]),
     ("x" * 30, ":token"),
@@ -107,6 +108,137 @@ def test_tag_rules_are_valid_in_both_languages() -> None:
         assert name in privacy.PLACEHOLDERS
         re.compile(pattern)
         assert "(?" not in pattern.replace("(?=", "")
+
+
+# -- decode before judging ----------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    ("campbelljavier%2540example.com", ":email"),  # encoded twice
+    ("campbelljavier%252540example.com", ":email"),  # three times
+    ("%2b49%20437%20905%20754", ":phone"),
+    ("ada.lovelace\uff20analytical.example", ":email"),  # full-width ＠
+    ("ada&#64;analytical&#46;example", ":email"),
+    ("ada&commat;analytical.example", ":email"),
+    ("ada (at) analytical [dot] example", ":email"),
+    ("ada [at] analytical.example", ":email"),
+    ("\uff14\uff11\uff15\uff18 6834 4978 6909", ":card"),  # full-width digits
+    ("+91 \u0969\u0966\u0967 \u096a\u096b\u096c \u096d\u096e\u096f\u0966", ":phone"),
+    ("NTgyLTIxLTI5NzQ=", ":id"),  # base64 of an SSN
+    ("YWRhQGIuY28", ":email"),  # base64 of ada@b.co, unpadded
+    ("QWRhIExvdmVsYWNl", "qwrhiexvdmvsywnl"),  # base64 of a name: for the crowd to judge
+])
+def test_labels_are_judged_decoded(raw: str, expected: str) -> None:
+    assert clean_label(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("/u/ada%2540analytical.example/orders", "/u/:email/orders"),
+    ("/account/NTgyLTIxLTI5NzQ=/settings", "/account/:id/settings"),
+    ("/account/10%2F27%2F1943/settings", "/account/:date/settings"),
+    ("/account/10/27/1943/settings", "/account/:date/settings"),
+    ("/members/ysampaio&#64;example&#46;net/settings", "/members/:email/settings"),
+    ("/caf%C3%A9/cr%C3%A8me", "/café/crème"),
+    ("/a%252Fb", "/a/b"),  # a slash encoded twice is a slash
+])
+def test_paths_are_judged_decoded(raw: str, expected: str) -> None:
+    assert clean_path(raw) == expected
+
+
+def test_lowercasing_never_hides_what_the_original_case_shows() -> None:
+    # base64 is read in the case it was sent in; lowercased it would decode to garbage.
+    assert clean_label("YWRhQGIuY28=") == ":email"
+    assert clean_label("MARIE.CURIE%40SORBONNE.EXAMPLE") == ":email"
+    assert clean_label("İstanbul") == "i̇stanbul"
+
+
+# -- what is personal, whoever sends it, and what is not ---------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    ("138-73-1034", ":id"),  # US SSN
+    ("ZZ 91 41 77 T", ":id"),  # UK National Insurance number
+    ("08223810E", ":id"), ("X7201009P", ":id"),  # Spanish NIF, NIE
+    ("BCCFRC15M25E852P", ":id"),  # codice fiscale
+    ("031.182.674-10", ":id"), ("84092396025", ":id"),  # Brazilian CPF, Polish PESEL
+    ("961121-5824", ":id"), ("172023201312126", ":id"),  # Swedish, French numbers
+    ("456857601359", ":id"),  # Aadhaar
+    ("ABCDE1234F", ":id"),  # Indian PAN
+    ("0161 496 0631", ":phone"), ("+49(0)7066 907439", ":phone"),
+    ("090-1777-6317", ":phone"), ("32 776 31 70", ":phone"), ("3306317069", ":id"),
+    ("4158683449786909", ":card"), ("36907366258519", ":card"), ("180017812865703", ":card"),
+    ("GB29NXAQ37783533740681", ":iban"),
+    ("10/27/1943", ":date"), ("27.10.1943", ":date"), ("1943-10-27", ":date"),
+    ("1943/10/27", ":date"), ("27 October 1943", ":date"), ("October 27, 1943", ":date"),
+    ("1943年10月27日", ":date"), ("27/10/43", ":date"),
+    ("4b85:eba5:2ec8:3d41:2300:1b59:cfaf:aca2", ":ip"), ("120.128.199.23", ":ip"),
+])
+def test_strict_kinds(value: str, expected: str) -> None:
+    assert classify(value) == expected
+    assert clean_label(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "Via Elisa, 991", "ulica Leśna 74/39", "Skolvägen 669", "Lolahof 7", "Sterresingel 35",
+    "Callejón Desiderio Valbuena 77", "Rua das Flores 12", "Jens-Drubin-Straße 47-26",
+    "0681 Crystal Stream Suite 158", "rue de la Paix 4",
+])
+def test_street_addresses_in_many_languages(value: str) -> None:
+    assert classify(value) == ":address"
+    assert clean_label(value.replace(" ", "+")) == ":address"
+
+
+@pytest.mark.parametrize("value", [
+    "summer sale 2024", "top 10 laptops", "buy 2 get 1 free", "route 66", "iphone 15 pro",
+    "drive-safe-2-pack", "park-bench-2",
+])
+def test_words_and_a_number_are_no_address(value: str) -> None:
+    assert classify(value) is None
+
+
+@pytest.mark.parametrize("value", [
+    "newsletter-2026-03-24", "spring-sale-2024-05-03", "webinar 24.03.2026", "2022-05-03",
+    "88008110", "4006381333931", "9783161484100", "978-3-16-148410-0", "1-5114-7913-2",
+    "04337386", "sku-4821-xl", "v2.3.1", "v10.13.28", "iphone-15-pro-max-256gb", "10001",
+    "top-10-laptops-2024", "week-12-2026", "black-friday-2025",
+])
+def test_what_names_a_thing_is_kept(value: str) -> None:
+    assert classify(value) is None
+    assert clean_label(value) == value
+
+
+@pytest.mark.parametrize("path", [
+    "/events/2022-05-03/tickets", "/product/88008110", "/p/4006381333931",
+    "/books/978-3-16-148410-0", "/blog/2024/11/28/best-espresso-at-home", "/order/1234567",
+])
+def test_paths_keep_dates_and_product_numbers(path: str) -> None:
+    assert clean_path(path) == path
+
+
+# -- the site's path templates ---------------------------------------------------------
+
+@pytest.mark.parametrize("path, expected", [
+    ("/account/eric-nichols/settings", "/account/:user/settings"),
+    ("/account/eric%20nichols/", "/account/:user/"),
+    ("/account/eric", "/account/:user"),
+    ("/account", "/account"),  # too short for the template: judged as usual
+    ("/orders/A-1234", "/orders/:id"),
+    ("/orders/A-1234/invoice", "/orders/A-1234/invoice"),  # no *: the length must match
+    ("/account/ada@analytical.example/orders", "/account/:user/orders"),
+    ("/shop/account/eric", "/shop/account/eric"),
+])
+def test_templates_name_segments_before_any_rule(path: str, expected: str) -> None:
+    templates = tuple(privacy.parse_template(t) for t in ("/account/:user/*", "/orders/:id"))
+    assert privacy.clean_site_path(path, templates) == expected
+
+
+@pytest.mark.parametrize("template, error", [
+    ("account/:user", "does not start with /"),
+    ("/a/*/b", "comes last"),
+    ("/a/:User", "name a segment"),
+    ("/team/ada@analytical.example", "looks personal"),
+])
+def test_templates_are_checked(template: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        privacy.parse_template(template)
 
 
 # -- properties: personal data in any position never survives --------------------------

@@ -349,7 +349,8 @@ class Store:
         """(group values…, event, currency, count, value) for a site and time range."""
         exprs = [GROUPS[group] for group in groups]
         keys = [*exprs, "event", "currency"]
-        where = "site = ? AND period >= ? AND period < ?"
+        # A cell whose hits all moved to their value (crowd.py) counts nothing.
+        where = "site = ? AND period >= ? AND period < ? AND count <> 0"
         params: list[Any] = [site, start, end]
         if events:
             where += f" AND event IN ({', '.join('?' * len(events))})"

@@ -163,15 +163,18 @@ def sites_of(config: Path | None) -> dict[str, Site]:
 
 def counting_config(config: Path, tmp: Path) -> Path:
     """A copy of the user's config in tmp that counts the tests' own pages: every site
-    also allows the loopback origins PageServer serves from, and counts automation."""
+    also allows the loopback origins PageServer serves from, counts automation, and
+    stores what one client sends (a test's browser is one client: under the crowd rule
+    its paths and labels would all be :rare)."""
     load(config)  # a mistake in the user's file is reported against that file
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
     for site in raw.get("sites", {}).values():
         site["origins"] = [*site.get("origins", []), *TEST_ORIGINS]
         site["count_automation"] = True
+        site["crowd_clients"] = 1
     derived = tmp / f"{config.stem}.for-tests.toml"
     derived.write_text(f"# {config} as the tests' collector runs it: their pages' origins "
-                       "allowed, automation counted.\n"
+                       "allowed, automation counted, the crowd rule off.\n"
                        + "".join(f"{toml(key)} = {toml(value)}\n" for key, value in raw.items()),
                        encoding="utf-8")
     return derived

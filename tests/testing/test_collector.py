@@ -128,8 +128,9 @@ def test_the_tests_collector_counts_their_pages_without_changing_the_users_confi
     for origin in ("http://localhost:41234", "http://127.0.0.1:8080", "https://shop.example"):
         assert shop.allows_origin(origin)
     assert not shop.allows_origin("https://elsewhere.example")
+    assert shop.crowd_clients == 1  # a test's browser is one client
     # Everything else is the user's, as written.
-    assert replace(shop, origins=(), count_automation=False) == replace(
+    assert replace(shop, origins=(), count_automation=False, crowd_clients=3) == replace(
         original.sites["shop"], origins=())
     assert derived.flush_interval == 0.5
     assert user.read_text() == text
