@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="check consent and pixels on pages, in headless "
                                               "Chromium")
-    audit.add_argument("urls", nargs="+", metavar="URL", help="pages with the tag")
+    audit.add_argument("urls", nargs="+", metavar="URL",
+                       help="pages to audit, with the consentpixel tag or any consent manager")
     audit.add_argument("--pages", type=int, default=1,
                        help="pages per URL, following same-site links (default 1)")
     audit.add_argument("--live", action="store_true",
@@ -144,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--html", metavar="DIR", type=Path,
                        help="write an HTML report with screenshots into DIR")
     audit.add_argument("--timeout", type=float, default=30.0,
-                       help="seconds a page may take to load (default 30)")
+                       help="seconds any one wait may take: a page's load, the tag's start, "
+                            "the banner (default 30)")
     audit.add_argument("--settle", type=float, default=0.5,
                        help="seconds without a new request that end a step (default 0.5)")
     audit.set_defaults(run=run_audit)
@@ -423,9 +425,8 @@ def run_audit(args: argparse.Namespace) -> None:
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     print(report.terminal(result, color), flush=True)
     for page in result.pages:
-        failed = page.error or ("" if page.tag else "no consentpixel tag on the page")
-        if failed:
-            print(f"consentpixel: {page.url}: {failed}", file=sys.stderr)
+        if page.error:
+            print(f"consentpixel: {page.url}: {page.error}", file=sys.stderr)
     try:
         if args.json:
             report.write_json(result, args.json)

@@ -3,20 +3,26 @@
 A check fails with the lines that show why (what fired, in which scenario, when), and
 passes with the lines that show what it looked at. A check that does not apply to a
 page (no held scripts, no Google tags, one category only) says "n/a", never "pass".
+
+A page without the consentpixel tag gets the same checks, judged by the rule of
+opt-in consent (`ANY_SITE`: nothing that analytics or ads need before a choice, nothing
+after Reject all, everything may run after Accept all, no ads under Global Privacy
+Control where the site says it honours it); the checks that only make sense for our tag
+(its settings, its pixels' parameters, its held elements, each category alone) say "n/a".
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 from urllib.parse import urlsplit
 
 from ..attribution import UTM_PARAMS
 from ..currencies import MINOR_UNITS
 from ..ingest import EVENT, VALUE
-from .model import (DECISION, PIXEL, TAG, TRACKER, Check, Held, PageAudit, PageTag,
-                    RecordedRequest, Scenario, Status, Step, TagSettings)
+from .model import (DECISION, PIXEL, TAG, TRACKER, TRACKER_SCRIPT, Check, Held, PageAudit,
+                    PageTag, RecordedRequest, Scenario, Status, Step, TagSettings)
 
 TITLES = {
     "tag-loaded": "the tag loaded",
@@ -25,6 +31,7 @@ TITLES = {
     "held-scripts-wait": "scripts and embeds held for a category waited for it",
     "refusal-respected": "nothing gated after Reject all, nor after a reload",
     "pixels-after-acceptance": "the expected pixels after Accept all, with valid parameters",
+    "trackers-after-acceptance": "what was held until a choice ran once it was accepted",
     "choices-respected": "each category alone allowed only itself",
     "gpc-honored": "Global Privacy Control refused its categories",
     "no-pii": "no personal data in any request's URL or body",
@@ -34,6 +41,10 @@ TITLES = {
 PIXEL_PARAMS = frozenset({"s", "e", "p", "a", "r", "v", "c", "o", "w", "x", "z", "k",
                           *UTM_PARAMS})
 NO_BANNER = "not checked: there was no banner to answer"
+# How a page without our tag is judged: opt-in consent for the trackers' categories.
+ANY_SITE = TagSettings(site="", mode="opt-in", categories=("analytics", "ads"), events={},
+                       gpc=("ads",), cookies={}, attribution="")
+ONLY_OUR_TAG = "consentpixel pages only"
 
 
 def check(name: str, status: Status, summary: str, evidence: Iterable[str] = ()) -> Check:
@@ -66,13 +77,34 @@ class Seen:
 
 
 def evaluate(audit: PageAudit) -> list[Check]:
+    if audit.tag is None:
+        return evaluate_any(audit)
     loaded = tag_loaded(audit)
-    if audit.tag is None or audit.tag.settings is None:
+    if audit.tag.settings is None:
         return [loaded]
     seen = Seen(audit, audit.tag, audit.tag.settings)
-    return [loaded, banner_shown(audit), nothing_before_consent(seen), held_scripts_wait(seen),
-            refusal_respected(seen), pixels_after_acceptance(seen), choices_respected(seen),
-            gpc_honored(seen), no_pii(audit), consent_mode_first(audit)]
+    return [loaded, banner_shown(audit), nothing_before_consent(audit, seen.settings),
+            held_scripts_wait(seen), refusal_respected(seen), pixels_after_acceptance(seen),
+            trackers_after_acceptance(audit), choices_respected(seen), gpc_honored(seen),
+            no_pii(audit), consent_mode_first(audit)]
+
+
+def evaluate_any(audit: PageAudit) -> list[Check]:
+    """A page without our tag, whatever its consent manager."""
+    manager = audit.manager
+    found = (f"{manager.name} recognised by {manager.evidence}" if manager
+             else "no consent manager recognised by name")
+    return [check("tag-loaded", "n/a", f"no consentpixel tag: audited as any page ({found})"),
+            banner_shown_any(audit),
+            nothing_before_consent(audit, ANY_SITE),
+            check("held-scripts-wait", "n/a", f"data-cpx-category, {ONLY_OUR_TAG}: what the "
+                  "page's consent manager holds is judged by what it sends"),
+            refusal_respected_any(audit),
+            check("pixels-after-acceptance", "n/a", f"consentpixel's pixels, {ONLY_OUR_TAG}"),
+            trackers_after_acceptance(audit),
+            check("choices-respected", "n/a", f"each category alone, {ONLY_OUR_TAG}"),
+            gpc_honored_any(audit),
+            no_pii(audit), consent_mode_first(audit)]
 
 
 # -- what is allowed when ----------------------------------------------------------
@@ -162,28 +194,31 @@ def tag_loaded(audit: PageAudit) -> Check:
 def banner_shown(audit: PageAudit) -> Check:
     banner = audit.banner
     if banner is None:
-        return check("banner-shown", "fail", "no banner appeared on a first visit")
+        return check("banner-shown", "fail", audit.timed_out[0] if audit.timed_out
+                     else "no banner appeared on a first visit")
     buttons = [f"{action}: {text}" for action, text in banner.buttons.items()]
     missing = [action for action in ("accept", "reject") if action not in banner.buttons]
     if missing:
-        return check("banner-shown", "fail", f"the banner's first view has no {missing[0]} "
-                     "button", buttons)
+        return check("banner-shown", "fail", f"no {missing[0]} control on the first layer",
+                     buttons)
     return check("banner-shown", "pass", f"the banner opened at {banner.t:.2f} s with "
                  f"{', '.join(banner.buttons.values())}", buttons)
 
 
-def nothing_before_consent(seen: Seen) -> Check:
-    first = seen.scenario("first-visit")
-    if seen.settings.mode == "opt-out":
+def nothing_before_consent(audit: PageAudit, settings: TagSettings) -> Check:
+    first = scenario(audit, "first-visit")
+    if settings.mode == "opt-out":
         return check("nothing-before-consent", "n/a",
                      "an opt-out site measures until the visitor refuses")
     if first is None:
         return check("nothing-before-consent", "fail", "the first visit did not run")
     counts = Counter(r.kind for r in first.requests)
-    return verdict("nothing-before-consent", gated(first, first.steps, seen.settings),
-                   f"{len(first.requests)} requests before a decision ("
+    none = ("no consentpixel pixel, no tracker beacon, no gated cookie or storage" if audit.tag
+            else "no tracker beacon, no tracker cookie or storage")
+    return verdict("nothing-before-consent", gated(first, first.steps, settings),
+                   f"{count(len(first.requests), 'request', 'requests')} before a decision ("
                    + ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
-                   + "): no consentpixel pixel, no tracker beacon, no gated cookie or storage",
+                   + f"): {none}",
                    "gated before a decision (requests, cookies, storage): {n}",
                    fired(first, (PIXEL, TRACKER)))
 
@@ -372,27 +407,157 @@ def no_pii(audit: PageAudit) -> Check:
 
 
 def consent_mode_first(audit: PageAudit) -> Check:
+    """Google's tags run with Consent Mode defaults set before them: on the first visit,
+    or, where the consent manager held them until then, after Accept all."""
     first = scenario(audit, "first-visit")
     step = first.step("load") if first else None
     if first is None or step is None:
         return check("consent-mode-first", "fail", "the first visit did not run")
-    entries = step.data_layer
-    google = [f"{when(first, r)}: {r.label()}" for r in first.requests
-              if r.tracker.startswith("Google")]
-    commands = [(i, e) for i, e in enumerate(entries) if not e.startswith("consent ")]
-    if not commands and not google:
+    fix = ("load /gcm/SITE.js, without async, before them" if audit.tag
+           else "call gtag('consent', 'default', {…}) before Google's tags")
+    found, entries, google = google_tags(first, step)
+    if not found:
+        accepted = scenario(audit, "accept")
+        decided = [s for s in accepted.steps if s.decided] if accepted else []
+        if accepted and decided:
+            found, entries, google = google_tags(accepted, decided[0])
+            if found and "consent default" not in entries:
+                return check("consent-mode-first", "n/a", "Google's tags ran only once Accept "
+                             "all allowed them: nothing for Consent Mode to hold back",
+                             data_layer_lines(entries) + google)
+    if not found:
         return check("consent-mode-first", "n/a", "no Google tags on the page")
-    shown = [f"dataLayer[{i}]: {e}" for i, e in enumerate(entries)] + google
+    shown = data_layer_lines(entries) + google
+    commands = [(i, e) for i, e in enumerate(entries) if not e.startswith("consent ")]
     defaults = [i for i, e in enumerate(entries) if e == "consent default"]
     if not defaults:
-        return check("consent-mode-first", "fail", "Google tags without Consent Mode defaults: "
-                     "load /gcm/SITE.js, without async, before them", shown)
+        return check("consent-mode-first", "fail",
+                     f"Google tags without Consent Mode defaults: {fix}", shown)
     early = [e for i, e in commands if i < defaults[0]]
     if early:
         return check("consent-mode-first", "fail", f"{early[0]!r} came before the Consent Mode "
-                     "default: load /gcm/SITE.js, without async, before Google's tags", shown)
+                     f"default: {fix}", shown)
     return check("consent-mode-first", "pass", f"consent default is dataLayer[{defaults[0]}], "
-                 f"before {', '.join(e for _, e in commands[:3])}", shown)
+                 f"before {', '.join(e for _, e in commands[:3]) or 'any Google hit'}", shown)
+
+
+def google_tags(found: Scenario, step: Step) -> tuple[bool, list[str], list[str]]:
+    """Whether Google's tags ran in a scenario (a dataLayer command or a Google request),
+    the dataLayer at the end of the step, and the Google requests as evidence."""
+    entries = step.data_layer
+    google = [f"{when(found, r)}: {r.label()}" for r in found.requests
+              if r.tracker.startswith("Google")]
+    commands = [e for e in entries if not e.startswith("consent ")]
+    return bool(commands or google), entries, google
+
+
+def data_layer_lines(entries: list[str]) -> list[str]:
+    return [f"dataLayer[{i}]: {e}" for i, e in enumerate(entries)]
+
+
+# -- pages without our tag ------------------------------------------------------------
+
+
+def trackers_seen(audit: PageAudit) -> bool:
+    """A known tracker anywhere: a request, a cookie or a storage key of one."""
+    owners: list[str] = [item.owner for s in audit.scenarios for step in s.steps
+                         for item in step.cookies if item.category]
+    owners += [item.owner for s in audit.scenarios for step in s.steps
+               for item in step.storage if item.category]
+    return any(r.kind in (TRACKER, TRACKER_SCRIPT) for s in audit.scenarios for r in s.requests
+               ) or any(owner not in ("", "consentpixel", "the site") for owner in owners)
+
+
+def banner_shown_any(audit: PageAudit) -> Check:
+    banner = audit.banner
+    manager = audit.manager
+    who = f"{manager.name}'s banner" if manager else "a banner"
+    if banner is None:
+        if audit.timed_out:
+            return check("banner-shown", "fail", audit.timed_out[0])
+        if not trackers_seen(audit):
+            return check("banner-shown", "n/a", "no consent banner found, and no known tracker "
+                         "before any choice: nothing to ask about")
+        return check("banner-shown", "fail", "no consent banner found: no control to reject, "
+                     "accept or dismiss, by role and accessible name, in the page, its open "
+                     "shadow roots or its frames")
+    controls = [f"{action}: “{name}”" for action, name in banner.buttons.items()]
+    evidence = [*controls, f"{banner.where}"] + ([f"{manager.name}: {manager.evidence}"]
+                                                 if manager else [])
+    if "reject" not in banner.buttons:
+        shown = ", ".join(f"“{name}”" for name in banner.buttons.values())
+        return check("banner-shown", "fail", f"no reject control on the first layer of {who} "
+                     f"(it offers {shown})", evidence)
+    accept = banner.buttons.get("accept") or banner.buttons.get("dismiss")
+    beside = f" beside “{accept}”" if accept else ""
+    return check("banner-shown", "pass", f"{who} appeared at {banner.t:.2f} s {banner.where}, "
+                 f"with “{banner.buttons['reject']}”{beside} on its first layer", evidence)
+
+
+def refusal_respected_any(audit: PageAudit) -> Check:
+    found = scenario(audit, "reject")
+    if found is None:
+        if audit.banner is None and not audit.timed_out and not trackers_seen(audit):
+            return check("refusal-respected", "n/a", "no banner and no tracker: nothing to refuse")
+        return check("refusal-respected", "fail", NO_BANNER)
+    if found.error:
+        return check("refusal-respected", "fail", f"[{found.title}] {found.error}")
+    problems = gated(found, [step for step in found.steps if step.decided], ANY_SITE)
+    reload = found.step("reload")
+    if reload is None:
+        problems.append(f"[{found.title}] the page was not reloaded")
+    elif reload.banner:
+        problems.append(f"[{found.title}] {reload.label}: the banner asked again, so the "
+                        "refusal was not remembered")
+    return verdict("refusal-respected", problems,
+                   f"nothing gated after {found.via}, nor after a reload, which did not ask "
+                   "again", "after Reject all (requests, cookies, storage, the banner): {n}",
+                   fired(found))
+
+
+def trackers_after_acceptance(audit: PageAudit) -> Check:
+    """Accept all lets what was held run: a page whose trackers never fire is reported
+    as such, since nothing else it passed would then mean much."""
+    found = scenario(audit, "accept")
+    if found is None:
+        return check("trackers-after-acceptance", "n/a", "Accept all did not run (see "
+                     "banner-shown)")
+    if found.error:
+        return check("trackers-after-acceptance", "fail", f"[{found.title}] {found.error}")
+    decided = {step.name for step in found.steps if step.decided}
+    beacons = [r for r in found.requests if r.kind == TRACKER]
+    after = [r for r in beacons if r.step in decided]
+    if after:
+        names = ", ".join(dict.fromkeys(r.tracker for r in after))
+        return check("trackers-after-acceptance", "pass",
+                     f"{count(len(after), 'tracker beacon', 'tracker beacons')} after Accept all "
+                     f"({names})", fired(found, (TRACKER,)))
+    if audit.tag and not trackers_seen(audit):
+        return check("trackers-after-acceptance", "n/a", "no known tracker on the page (its "
+                     "consentpixel pixels are pixels-after-acceptance's)")
+    if beacons:
+        return check("trackers-after-acceptance", "n/a", "nothing was held: the trackers "
+                     "fired before the choice (see nothing-before-consent)", fired(found))
+    others = [f"{when(found, r)}: {r.label()}" for r in found.requests
+              if r.step in decided and not r.navigation]
+    return check("trackers-after-acceptance", "fail", "no known tracker fired, even after "
+                 f"Accept all ({found.via or 'the accept control'}): the choice changed "
+                 "nothing the audit knows (a tracker it does not know? see --trackers)", others)
+
+
+def gpc_honored_any(audit: PageAudit) -> Check:
+    if not audit.gpc_claimed:
+        return check("gpc-honored", "n/a", "the site does not say it honours Global Privacy "
+                     "Control (no /.well-known/gpc.json with \"gpc\": true)")
+    found = scenario(audit, "gpc")
+    if found is None or found.error:
+        return check("gpc-honored", "fail", f"[under GPC] {found.error if found else 'did not run'}")
+    # Under GPC the site itself says: no ads, whatever else it does before a choice.
+    rules = replace(ANY_SITE, mode="opt-out")
+    return verdict("gpc-honored", gated(found, found.steps, rules),
+                   "the site says it honours Global Privacy Control, and no ads tracker ran "
+                   "under it, nor after a reload", "ads under Global Privacy Control: {n}",
+                   fired(found))
 
 
 def scenario(audit: PageAudit, name: str) -> Scenario | None:

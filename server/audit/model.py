@@ -22,6 +22,14 @@ TRACKER, TRACKER_SCRIPT = "tracker", "tracker-script"
 FIRST_PARTY, THIRD_PARTY = "first-party", "third-party"
 PIXEL_KINDS = {"p.gif": PIXEL, "c.gif": DECISION, "i.gif": IMPRESSION}
 
+# -- the tag's contracts: what the audit reads of consentpixel's own pages ------------
+# The banner, and its buttons by what they do (data-a="reject", "accept", "prefs",
+# "save"), whatever the page's language; probe.js (readButtons, readConsent) reads the
+# rest. The settings script is TagSettings.from_script below.
+TAG_BANNER = "dialog.cpx[open]"
+TAG_BUTTON = "[data-a={action}]"
+TAG_SWITCHES = "input[role=switch]:enabled"
+
 
 @dataclass(frozen=True)
 class TagSettings:
@@ -139,13 +147,18 @@ class Step:
     held: list[Held] = field(default_factory=list)
     data_layer: list[str] = field(default_factory=list)  # entries, e.g. "consent default"
     screenshot: str = ""
+    banner: bool | None = None  # a page without our tag: its banner showed at the end
 
 
 @dataclass
 class Banner:
     t: float
-    buttons: dict[str, str]  # data-a → visible text, for the first layer's buttons
+    # What the first layer's controls do → their name: data-a → visible text on our
+    # tag's banner; reject, accept, settings, dismiss → accessible name on another's.
+    buttons: dict[str, str]
     screenshot: str = ""
+    where: str = ""  # "in the page", "in an open shadow root", "in a third-party frame …"
+    after_load: float = 0.0  # seconds after the page's load event
 
 
 @dataclass
@@ -158,6 +171,8 @@ class Scenario:
     steps: list[Step] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     error: str = ""
+    via: str = ""  # how the choice was made: a control by its name, or an API call
+    seconds: float = 0.0  # how long the visit took
 
     def step(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)
@@ -184,14 +199,27 @@ class Check:
 
 
 @dataclass
+class Manager:
+    """The consent manager of a page without our tag, as far as the audit recognised it."""
+
+    name: str      # "Klaro", …, or "" when none was recognised
+    evidence: str  # what gave it away: "the global klaro", "#onetrust-banner-sdk"
+    api: bool = False  # the audit can answer it through its JavaScript API
+
+
+@dataclass
 class PageAudit:
     url: str
     error: str = ""
     tag: PageTag | None = None
+    manager: Manager | None = None  # on a page without our tag
+    gpc_claimed: bool = False  # /.well-known/gpc.json says the site honours GPC
     pages: list[str] = field(default_factory=list)  # every page visited, the URL first
     banner: Banner | None = None
+    timed_out: list[str] = field(default_factory=list)  # waits that ran out, for people
     scenarios: list[Scenario] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    seconds: float = 0.0  # from its first visit's start to its last visit's end
 
     @property
     def passed(self) -> bool:
@@ -204,6 +232,7 @@ class AuditReport:
     version: str
     live: bool
     pages: list[PageAudit] = field(default_factory=list)
+    seconds: float = 0.0  # the whole run, its pages audited side by side
 
     @property
     def passed(self) -> bool:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Request, Route
 
 PIXEL_URL = re.compile(r"/[pci]\.gif(?:\?|$)")
+TAG_FILE = re.compile(r"^(.*/)(t\.js|b\.js|s/[^/?#]+\.js)(?:[?#]|$)")
 TAG_URL = re.compile(r"^(.*/)t\.js(?:[?#]|$)")
 SETTINGS_URL = re.compile(r"^(.*/)s/[^/?#]+\.js(?:[?#]|$)")
 LONG_REQUEST = 2.0  # seconds after which a request in flight no longer delays settling
@@ -104,6 +105,19 @@ class Recorder:
         self.answered.add(route.request)
         route.fulfill(status=200, body=GIF, headers={"Content-Type": "image/gif",
                                                      "Cache-Control": "no-store"})
+
+    def tag_failure(self) -> str:
+        """Why one of the tag's files (t.js, its settings, the banner's b.js) did not
+        load, or "": the tag will not start, or not show its banner."""
+        for raw in self.raws.values():
+            match = TAG_FILE.match(raw.url)
+            if not match or match.group(1) not in self.candidates or raw.step != self.step:
+                continue
+            if raw.failure and "ERR_ABORTED" not in raw.failure:
+                return f"{match.group(2)} did not load: {raw.failure}"
+            if raw.status and raw.status >= 400:
+                return f"{match.group(2)} answered {raw.status}"
+        return ""
 
     def quiet(self, settle: float) -> bool:
         """No request began for `settle` seconds, and none is in flight (those in

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..templating import environment
+from .checks import count
 from .model import (DECISION, IMPRESSION, PIXEL, TRACKER, AuditReport, Check, PageAudit,
                     Scenario)
 
@@ -28,11 +29,15 @@ def page_lines(page: PageAudit, color: bool) -> list[str]:
     lines = [page.url]
     if page.error:
         return lines + [f"  not audited: {page.error}"]
+    visited = count(len(page.pages), "page", "pages")
+    visitors = count(len(page.scenarios), "visitor", "visitors")
     if page.tag and page.tag.settings:
         settings = page.tag.settings
         lines.append(f"  site {page.tag.site} on {page.tag.collector} ({settings.mode}: "
-                     f"{', '.join(settings.categories)}); {len(page.pages)} page"
-                     + ("s" if len(page.pages) > 1 else ""))
+                     f"{', '.join(settings.categories)}); {visited}")
+    elif page.tag is None:
+        lines.append(f"  no consentpixel tag; consent manager: {manager(page)}; {visited}")
+    lines.append(f"  audited in {page.seconds:.1f} s ({visitors} side by side)")
     width = max((len(check.name) for check in page.checks), default=0)
     for check in page.checks:
         lines.append(f"  {mark(check, color)}  {check.name.ljust(width)}  {check.summary}")
@@ -48,6 +53,11 @@ def page_lines(page: PageAudit, color: bool) -> list[str]:
     return lines
 
 
+def manager(page: PageAudit) -> str:
+    found = page.manager
+    return f"{found.name} (by {found.evidence})" if found else "none recognised"
+
+
 def mark(check: Check, color: bool) -> str:
     text = MARKS[check.status]
     return f"{COLORS[check.status]}{text}\033[0m" if color else text
@@ -55,6 +65,8 @@ def mark(check: Check, color: bool) -> str:
 
 def fired_lines(scenario: Scenario) -> list[str]:
     lines = [f"    {scenario.title}" + (f" ({scenario.error})" if scenario.error else "")]
+    if scenario.via:
+        lines.append(f"      chose by {scenario.via}")
     labels = {step.name: step.label for step in scenario.steps}
     fired = [r for r in scenario.requests if r.kind in FIRED]
     for request in fired:
@@ -71,9 +83,8 @@ def totals(report: AuditReport) -> str:
     parts = [f"{counts['pass']} passed", f"{counts['fail']} failed", f"{counts['n/a']} n/a"]
     if errors:
         parts.append(f"{errors} not audited")
-    pages = len(report.pages)
     verdict = "passed" if report.passed else "FAILED"
-    return f"consentpixel audit {verdict}: {pages} URL{'s' if pages > 1 else ''}, " + \
+    return f"consentpixel audit {verdict}: {count(len(report.pages), 'URL', 'URLs')}, " + \
         ", ".join(parts)
 
 
@@ -87,7 +98,7 @@ def write_json(report: AuditReport, path: Path) -> None:
 
 def html(report: AuditReport) -> str:
     template = environment.get_template("audit/report.html")
-    return template.render(report=report, fired=FIRED)
+    return template.render(report=report, fired=FIRED, count=count, manager=manager)
 
 
 def write_html(report: AuditReport, folder: Path) -> Path:

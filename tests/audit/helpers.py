@@ -3,13 +3,14 @@ well-behaved page's recorded audit, which each test changes by one mistake."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from consentpixel import demo, tag
 from consentpixel.audit import checks, trackers
-from consentpixel.audit.browser import plan
-from consentpixel.audit.model import (Banner, Cookie, Held, PageAudit, PageTag, RecordedRequest,
-                                      Scenario, Step, TagSettings)
+from consentpixel.audit.browser import plan, plan_any
+from consentpixel.audit.model import (Banner, Cookie, Held, Manager, PageAudit, PageTag,
+                                      RecordedRequest, Scenario, Step, TagSettings)
 from consentpixel.audit.traffic import Classifier, Raw
 
 COLLECTOR = "http://127.0.0.1:8000/"
@@ -103,3 +104,52 @@ def replace_request(audit: PageAudit, name: str, kind: str, new: RecordedRequest
 
 def statuses(audit: PageAudit) -> dict[str, str]:
     return {check.name: check.status for check in checks.evaluate(audit)}
+
+
+# -- a page without our tag, whose consent manager holds two trackers until Accept all
+
+ANY_CLASSIFIER = Classifier(PAGE, "", trackers.BUILTIN, None)
+GA_BEACON = "https://region1.google-analytics.com/g/collect?v=2&tid=G-1&en=page_view"
+ANY_BUTTONS = {"reject": "Alle ablehnen", "accept": "Alle akzeptieren", "settings": "Anpassen"}
+
+
+def any_request(url: str, step: str = "load", t: float = 0.1, **extra: Any) -> RecordedRequest:
+    return ANY_CLASSIFIER.request(Raw(t, step, extra.pop("method", "GET"), url,
+                                      extra.pop("resource", "image"), **extra))
+
+
+def any_cookie(name: str) -> Cookie:
+    return ANY_CLASSIFIER.cookie(name, "localhost", "1")
+
+
+def any_recorded(scenario: Scenario) -> Scenario:
+    """What a page with a well-configured consent manager records in a scenario."""
+    manager = ANY_CLASSIFIER.cookie("cmp_consent", "localhost", "1")
+    scenario.steps = [Step("load", "before a decision", False, 0.0, PAGE, banner=True)]
+    scenario.requests = [any_request(PAGE, navigation=True, resource="document"),
+                         any_request(PAGE.replace("shop.html", "cmp.js"), resource="script")]
+    if scenario.action == "reject":
+        scenario.via = "“Alle ablehnen” in the page, by its accessible name"
+        scenario.steps += [Step("decision", "after the choice", True, 1.0, PAGE, [manager],
+                                banner=False),
+                           Step("reload", "after a reload", True, 2.0, PAGE, [manager],
+                                banner=False)]
+        scenario.requests.append(any_request(PAGE, "reload", 2.0, navigation=True))
+    if scenario.action == "accept":
+        scenario.via = "“Alle akzeptieren” in the page, by its accessible name"
+        scenario.steps.append(Step("decision", "after the choice", True, 1.0, PAGE,
+                                   [manager, any_cookie("_ga"), any_cookie("_fbp")],
+                                   banner=False))
+        scenario.requests += [any_request(GA_BEACON, "decision", 1.2, method="POST",
+                                          resource="ping"),
+                              any_request(FIRED_BEACON, "decision", 1.3)]
+    return scenario
+
+
+def good_any_audit() -> PageAudit:
+    audit = PageAudit(PAGE, manager=Manager("Klaro", "its JavaScript global", api=True),
+                      pages=[PAGE], banner=Banner(0.5, dict(ANY_BUTTONS), where="in the page"))
+    audit.scenarios = [any_recorded(Scenario("first-visit", "first visit, no decision", "none",
+                                             ()))]
+    audit.scenarios += [any_recorded(s) for s in plan_any(audit)]
+    return audit

@@ -35,6 +35,8 @@ def test_what_each_scenario_allows() -> None:
 def test_a_scenario_in_one_line() -> None:
     accepted = scenario(good_audit(), "accept")
     assert describe(accepted) == ("  Accept all: 8 requests, 2 consentpixel pixels, "
-                                  "1 tracker beacons")
+                                  "1 tracker beacon")
     accepted.error = "the banner never appeared"
-    assert describe(accepted).endswith("beacons (the banner never appeared)")
+    assert describe(accepted).endswith("beacon (the banner never appeared)")
+    accepted.via = "“Alle akzeptieren” in the page, by its accessible name"
+    assert "beacon; chose by “Alle akzeptieren” in the page" in describe(accepted)

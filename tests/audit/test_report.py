@@ -26,7 +26,7 @@ def test_the_terminal_summary() -> None:
     assert "email in query parameter em of GET https://www.facebook.com/tr?" in text
     assert "    Accept all\n" in text and "pixel      p.gif s=demo e=pageview" in text
     assert "http://127.0.0.1:9/\n  not audited: cannot reach it: connection refused" in text
-    assert text.endswith("consentpixel audit FAILED: 2 URLs, 9 passed, 1 failed, 0 n/a, "
+    assert text.endswith("consentpixel audit FAILED: 2 URLs, 10 passed, 1 failed, 0 n/a, "
                          "1 not audited")
     assert "\033[" not in text and "\033[31mFAIL" in report.terminal(audited(), color=True)
 
@@ -56,3 +56,17 @@ def test_the_html_report_escapes_what_pages_send(tmp_path: Path) -> None:
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     assert '<img src="screenshots/1-accept.png"' in html
     assert "Not audited: cannot reach it: connection refused" in html
+
+
+def test_the_html_report_speaks_to_people_not_python() -> None:
+    result = audited()
+    page = result.pages[0]
+    (leak,) = [c for c in page.checks if c.name == "no-pii"]
+    assert len(leak.evidence) == 1
+    first = scenario(page, "first-visit")
+    first.requests = first.requests[:1]
+    text = report.html(result)
+    assert "1 line of evidence" in text and "1 lines" not in text
+    assert "<summary>1 request</summary>" in text
+    assert "decided: no" in text and "decided: yes" in text and "analytics: no" in text
+    assert "False" not in text and "True" not in text

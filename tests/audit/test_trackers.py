@@ -26,6 +26,34 @@ TRACKER_CASES = [
 ]
 
 
+# The beacon and a cookie of each tracker the audit must know whatever the page.
+COVERED = [
+    ("Google Analytics", "https://region1.google-analytics.com/g/collect?v=2&tid=G-1", "_ga_ABC1"),
+    ("Google Ads", "https://www.googleadservices.com/pagead/conversion/1/?label=x", "_gcl_au"),
+    ("Meta Pixel", "https://www.facebook.com/tr/?id=1&ev=PageView", "_fbp"),
+    ("TikTok Pixel", "https://analytics.tiktok.com/api/v2/pixel", "_ttp"),
+    ("LinkedIn Insight", "https://px.ads.linkedin.com/collect/?pid=1&fmt=gif", "li_fat_id"),
+    ("Microsoft Clarity", "https://k.clarity.ms/collect", "_clck"),
+    ("Microsoft Advertising", "https://bat.bing.com/action/0?ti=1&evt=pageLoad", "_uetvid"),
+    ("Hotjar", "https://in.hotjar.com/api/v2/client/sites/1/visit-data", "_hjSessionUser_1"),
+    ("Pinterest Tag", "https://ct.pinterest.com/v3/?tid=1&event=init", "_pin_unauth"),
+    ("Snap Pixel", "https://tr.snapchat.com/p", "_scid"),
+    ("X (Twitter) Pixel", "https://t.co/i/adsct?txn_id=1&p_id=Twitter", "_twclid"),
+    ("Criteo", "https://sslwidget.criteo.com/event?a=1", "cto_bundle"),
+    ("Taboola", "https://trc.taboola.com/1/log/3/unip?en=page_view", "t_gid"),
+    ("Outbrain", "https://tr.outbrain.com/unifiedPixel?marketerId=1", "obuid"),
+]
+
+
+@pytest.mark.parametrize("name, url, cookie", COVERED, ids=[c[0] for c in COVERED])
+def test_the_common_trackers_are_known_by_beacon_and_cookie(name: str, url: str,
+                                                            cookie: str) -> None:
+    found = trackers.BUILTIN.match(url)
+    assert found is not None and (found.name, found.beacon) == (name, True)
+    rule = trackers.BUILTIN.cookie(cookie)
+    assert rule is not None and rule.owner == name
+
+
 @pytest.mark.parametrize("url, name, beacon", TRACKER_CASES,
                          ids=[c[0][8:50] for c in TRACKER_CASES])
 def test_tracker_matching(url: str, name: str | None, beacon: bool) -> None:
