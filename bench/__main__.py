@@ -2,6 +2,7 @@
 
     python -m bench [--seconds 10] [--connections 32] [--workers 1 2]
                     [--postgres postgresql:///postgres?host=/var/run/postgresql]
+    python -m bench banner [--banner-rounds 9]   # only the banner beside vanilla-cookieconsent
 
 Run from a checkout with consentpixel installed. Each server runs in turn on this machine,
 loaded by the same client (wrk where installed, else an asyncio client); its CPU time
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import agents, load, mix, process, stores
+from . import agents, banner, load, mix, process, stores
 
 LOAD = mix.requests("/load")
 EXACT_PREFIX = "/exact"
@@ -45,6 +46,9 @@ class Target:
 def main() -> None:
     args = parse()
     print(machine(), flush=True)
+    if args.what == "banner":
+        print(banner.run(args.banner_rounds))
+        return
     with tempfile.TemporaryDirectory(prefix="consentpixel-bench-") as scratch:
         targets = []
         for workers in args.workers:
@@ -65,10 +69,17 @@ def main() -> None:
         print()
         for label, url in databases(args, Path(scratch)):
             print(stores.report(label, url))
+        print()
+        print(banner.run(args.banner_rounds))
 
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("what", nargs="?", choices=("all", "banner"), default="all",
+                        help="everything (default), or only the banner beside "
+                             "vanilla-cookieconsent")
+    parser.add_argument("--banner-rounds", type=int, default=9,
+                        help="interleaved rounds of the banner comparison (at least 7)")
     parser.add_argument("--seconds", type=float, default=10.0, help="load per round")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per server, taken in turn so that other load on the "

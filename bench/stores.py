@@ -64,15 +64,27 @@ def drop(url: str) -> None:
 
 
 def tag_sizes() -> str:
-    tag = TagFiles()
+    """What the collector serves each kind of visitor of the demo site, as in tests/test_tag.py."""
+    site = demo.config().sites["demo"]
+    tag = TagFiles({"demo": site})
+    files = tag.sites["demo"]
+    parts = {
+        "t.js (the core)": tag.files["t.js"].body,
+        "/s/demo.js (settings)": files.text(False, None).encode(),
+        "/s/demo.js?l=en (settings, texts, consent module)": files.text(False, "en").encode(),
+        "/s/demo.css (theme and banner styles)": files.stylesheet.body,
+        "/s/demo.js?a=1 (settings, attribution)": files.text(True, None).encode(),
+    }
+    names = list(parts)
+    visits = {"returning visitor who decided": [names[0], names[1]],
+              "first visit, banner shown": [names[0], names[2], names[3]]}
     lines = ["| file | bytes | gzip -9 | brotli -q 11 |", "|---|---:|---:|---:|"]
-    bodies = {name: tag.files[name].body for name in ("t.js", "b.js", "b.css")}
-    bodies["first visit (t.js + b.js + b.css)"] = b""
-    for name, body in bodies.items():
-        parts = [body] if body else list(bodies.values())[:3]
-        plain = sum(map(len, parts))
-        zipped = sum(len(gzip.compress(part, 9)) for part in parts)
-        brotlied = sum(len(brotli.compress(part, quality=11)) for part in parts)
+    rows = [(name, [parts[name]]) for name in names]
+    rows += [(visit, [parts[name] for name in files_]) for visit, files_ in visits.items()]
+    for name, bodies in rows:
+        plain = sum(map(len, bodies))
+        zipped = sum(len(gzip.compress(body, 9)) for body in bodies)
+        brotlied = sum(len(brotli.compress(body, quality=11)) for body in bodies)
         lines.append(f"| {name} | {plain:,} | {zipped:,} | {brotlied:,} |")
     return "\n".join(lines)
 

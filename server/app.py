@@ -36,9 +36,9 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
     routes: list[BaseRoute] = [
         Route("/", index),
         Route("/t.js", tag_file),
-        Route("/b.js", tag_file),
-        Route("/b.css", tag_file),
+        Route("/w.js", tag_file),
         Route("/s/{site}.js", site_script),
+        Route("/s/{site}.css", site_stylesheet),
         Route("/gcm/{site}.js", consent_mode_script),
         Route("/go/{site}/{link}", click),
         Route("/healthz", healthz),
@@ -73,17 +73,24 @@ async def tag_file(request: Request) -> Response:
 
 
 async def site_script(request: Request) -> Response:
-    script = collector_of(request).site_scripts.get(request.path_params["site"])
-    if script is None:
+    files = collector_of(request).tag.sites.get(request.path_params["site"])
+    if files is None:  # t.js tells the site owner, in the console
         return Response("/* consentpixel: no such site */", 404, media_type=tag.JS)
-    return script.response(request)
+    return files.script(request)
+
+
+async def site_stylesheet(request: Request) -> Response:
+    files = collector_of(request).tag.sites.get(request.path_params["site"])
+    if files is None:
+        return Response("/* consentpixel: no such site */", 404, media_type=tag.CSS)
+    return files.stylesheet.response(request)
 
 
 async def consent_mode_script(request: Request) -> Response:
-    script = collector_of(request).consent_mode.get(request.path_params["site"])
-    if script is None:
+    files = collector_of(request).tag.sites.get(request.path_params["site"])
+    if files is None:
         return Response("/* consentpixel: no such site */", 404, media_type=tag.JS)
-    return script.response(request)
+    return files.consent_mode.response(request)
 
 
 async def click(request: Request) -> Response:

@@ -43,10 +43,7 @@ class Collector:
         self.ingest = Ingest(config, self.buffer, store.salt())
         self.ingest.crowd.learn_costs(store)  # recorded spend names known campaigns
         self.flusher = Flusher(config, store, self.buffer, self.ingest)
-        self.tag = tag.TagFiles()
-        self.site_scripts = {name: tag.site_script(site) for name, site in config.sites.items()}
-        self.consent_mode = {name: tag.consent_mode_script(site)
-                             for name, site in config.sites.items()}
+        self.tag = tag.TagFiles(config.sites)
         self.started = time.time()
         self.secret = AdminSecret(config)
         self.sessions = Sessions(store, self.secret.current, config.session_hours * 3600)

@@ -85,6 +85,11 @@ class Link:
 COLLECTOR_DEFAULTS: dict[str, Any] = {setting.name: setting.default
                                       for setting in settings.COLLECTOR}
 SITE_DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in settings.SITE}
+THEME_DEFAULTS: dict[str, str] = {setting.name: setting.default for setting in settings.THEME}
+# What a theme value may be: it is written into the site's stylesheet as is.
+COLOR = re.compile(r"#[0-9a-f]{3,8}|(?:rgb|hsl)a?\([0-9., %/deg]{1,60}\)|[a-z]{3,20}", re.I)
+LENGTH = re.compile(r"(?:0|\d{1,3}(?:\.\d{1,3})?(?:px|rem|em|%))")
+FONT = re.compile(r"[A-Za-z0-9 ,'\"-]{1,120}")
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,9 @@ class Site:
     events: dict[str, str] = field(default_factory=lambda: dict(settings.STANDARD_EVENTS))
     exempt_events: frozenset[str] = frozenset(SITE_DEFAULTS["exempt_events"])
     languages: tuple[str, ...] = tuple(SITE_DEFAULTS["languages"])
+    banner: str = SITE_DEFAULTS["banner"]
+    consent_tallies: bool = SITE_DEFAULTS["consent_tallies"]
+    theme: dict[str, str] = field(default_factory=lambda: dict(THEME_DEFAULTS))
     categories: dict[str, Category] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     text: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -229,7 +237,8 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
     where = f"sites.{name}"
     if not SITE_NAME.match(name):
         raise ConfigError(f"{where}: site names use a-z, 0-9, '_', '-' and '.'")
-    check_known_keys(raw, {s.name for s in settings.SITE} | {"categories", "links", "text"}, where)
+    check_known_keys(raw, {s.name for s in settings.SITE} | {"categories", "links", "text", "theme"},
+                     where)
     values = read(raw, settings.SITE, where)
     if "origins" not in raw:
         raise ConfigError(f"{where}.origins: required: the page origins that may send hits")
@@ -254,6 +263,7 @@ def parse_site(name: str, raw: dict[str, Any]) -> Site:
     values["languages"] = tuple(parse_languages(values["languages"], f"{where}.languages"))
     values["links"] = parse_links(raw.get("links", {}), values["origins"], where)
     values["text"] = parse_text(raw.get("text", {}), where)
+    values["theme"] = parse_theme(raw.get("theme", {}), f"{where}.theme")
     values["paths"] = parse_templates(values["paths"], f"{where}.paths")
     values["campaigns"] = tuple(values["campaigns"])
     return Site(name=name, **values)
@@ -264,6 +274,16 @@ def parse_templates(values: list[str], key: str) -> tuple[Template, ...]:
         return tuple(parse_template(value) for value in values)
     except ValueError as exc:
         raise ConfigError(f"{key}: {exc}") from None
+
+
+def parse_theme(raw: Any, where: str) -> dict[str, str]:
+    theme = read_table(raw, settings.THEME, where)
+    for name, value in theme.items():
+        pattern = (LENGTH if name.endswith("radius") else FONT if name == "font" else COLOR)
+        if not pattern.fullmatch(value):
+            raise ConfigError(f"{where}.{name}: {value!r} is not a CSS "
+                              f"{'length' if pattern is LENGTH else name if pattern is FONT else 'color'}")
+    return theme
 
 
 def parse_categories(raw: Any, where: str) -> dict[str, Category]:

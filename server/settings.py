@@ -107,6 +107,12 @@ SITE = (
     Setting("languages", ["en", "de", "fr", "es"],
             "Banner languages, the first one being the fallback; en, de, fr and es have "
             "built-in texts, others need [sites.NAME.text.LANG]."),
+    Setting("banner", "bar",
+            "The banner's layout: bar (bottom, full width) and box (a corner card) leave the "
+            "page usable; modal blocks it until the visitor chooses.", ("bar", "box", "modal")),
+    Setting("consent_tallies", True,
+            "Count each decision per day, category and choice (/c.gif: the site and the "
+            "granted and refused categories, nothing else)."),
     Setting("crowd_clients", 3,
             "Different clients that must send a free-text value (path segment, campaign "
             "label, referrer host) within crowd_hours before it is stored; until then it "
@@ -151,6 +157,24 @@ TEXT = (
                        "categories the signal refuses."),
 )
 
+# The banner's look, as CSS custom properties in the site's stylesheet; dark_… apply
+# when the visitor's system prefers a dark color scheme.
+THEME = (
+    Setting("background", "#ffffff", "Background of the banner and placeholders."),
+    Setting("text", "#1a1a1a", "Text color."),
+    Setting("accent", "#1a1a1a", "Buttons and switched-on switches."),
+    Setting("accent_text", "#ffffff", "Text on the accent color."),
+    Setting("focus", "#0b57d0", "Focus ring and the Global Privacy Control note."),
+    Setting("dark_background", "#1f1f1f", "Background in dark mode."),
+    Setting("dark_text", "#f2f2f2", "Text color in dark mode."),
+    Setting("dark_accent", "#f2f2f2", "Accent in dark mode."),
+    Setting("dark_accent_text", "#1a1a1a", "Text on the accent in dark mode."),
+    Setting("dark_focus", "#8ab4f8", "Focus ring in dark mode."),
+    Setting("radius", "12px", "Corner radius of the box and the modal."),
+    Setting("button_radius", "8px", "Corner radius of the buttons."),
+    Setting("font", "system-ui, sans-serif", "Font family."),
+)
+
 STANDARD_EVENTS = {
     "pageview": "analytics",
     "purchase": "ads",
@@ -169,4 +193,5 @@ ALL = {
     "sites.NAME.categories.NAME": CATEGORY,
     "sites.NAME.links.ID": LINK,
     "sites.NAME.text.LANG": TEXT,
+    "sites.NAME.theme": THEME,
 }

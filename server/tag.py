@@ -1,8 +1,17 @@
-"""The tag as the collector serves it: minified with jsmin, gzipped, with ETags.
+"""The tag as the collector serves it: built by minify.py, gzipped, with ETags.
 
-t.js is the core every page loads; b.js and b.css (the consent module) load only when
-a visitor has to decide. /s/SITE.js carries one site's settings and texts to the core;
-/gcm/SITE.js mirrors decisions into Google Consent Mode for sites that want it.
+    /t.js                 the core, every page
+    /s/SITE.js            the site's settings (a returning visitor who has decided)
+    /s/SITE.js?a=1        … and the attribution (a.js: campaigns and conversions)
+    /s/SITE.js?l=LANG     … and the banner's texts in one language and the consent
+                          module (b.js): a visitor who has to decide
+    /s/SITE.css           the site's theme and the banner's stylesheet
+    /w.js                 the words of the console warnings, only when something is wrong
+    /gcm/SITE.js          Google Consent Mode defaults and updates, for sites that want it
+
+The settings script depends on the page's origin (the script's Referer, which t.js
+sets to the origin alone): when the site does not list it, the script also carries the
+warning, and is not stored by any cache.
 """
 
 from __future__ import annotations
@@ -14,21 +23,25 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
-from jsmin import jsmin
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import attribution, privacy, texts
+from . import attribution, privacy, tagkeys, texts
 from .config import Site
+from .minify import minify_css, minify_js
 
 JS = "application/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
-# The core is revalidated hourly; the banner's URL carries its digest, so it never changes.
+# The core and the warnings are revalidated hourly, a site's files every five minutes.
 CORE_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
-VERSIONED_CACHE = "public, max-age=31536000, immutable"
 SITE_CACHE = "public, max-age=300"
-ASSETS_TOKEN = "__ASSETS__"
+NO_STORE = "no-store"
+PROBLEM_TOKEN = "__PROBLEM__"
+# w.js on its own reads the problem from its URL's fragment (see warn() in t.js).
+PROBLEM_FROM_URL = "JSON.parse(decodeURIComponent(document.currentScript.src.split('#')[1]))"
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -38,15 +51,18 @@ class Asset:
     etag: str
     media_type: str
     cache: str
+    vary: str = "Accept-Encoding"
 
     @classmethod
-    def build(cls, text: str, media_type: str, cache: str) -> Asset:
+    def build(cls, text: str, media_type: str, cache: str,
+              vary: str = "Accept-Encoding") -> Asset:
         body = text.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()[:16]
-        return cls(body, gzip.compress(body, 9, mtime=0), f'"{digest}"', media_type, cache)
+        return cls(body, gzip.compress(body, 9, mtime=0), f'"{digest}"', media_type, cache,
+                   vary)
 
     def response(self, request: Request) -> Response:
-        headers = {"ETag": self.etag, "Cache-Control": self.cache, "Vary": "Accept-Encoding",
+        headers = {"ETag": self.etag, "Cache-Control": self.cache, "Vary": self.vary,
                    "Cross-Origin-Resource-Policy": "cross-origin",
                    "X-Content-Type-Options": "nosniff"}
         if self.etag in request.headers.get("if-none-match", ""):
@@ -61,68 +77,137 @@ def source(name: str) -> str:
     return resources.files("consentpixel.static").joinpath(name).read_text("utf-8")
 
 
-def minify_css(text: str) -> str:
-    """Comments and needless whitespace out; a space between selectors is a combinator
-    (".cpx :focus-visible"), so only spaces next to punctuation go."""
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r"\s+", " ", text)
-    text = re.sub(r"\s*([{};,>])\s*", r"\1", text)
-    text = re.sub(r"([{;][\w-]+)\s+:", r"\1:", text)  # "width :" in a declaration
-    text = re.sub(r":\s+", ":", text)
-    return text.replace(";}", "}").strip()
-
-
 class TagFiles:
-    """The three tag files, built once when the collector starts."""
+    """Every file of the tag, built once when the collector starts."""
 
-    def __init__(self) -> None:
-        banner = Asset.build(jsmin(source("b.js")), JS, VERSIONED_CACHE)
-        styles = Asset.build(minify_css(source("b.css")), CSS, VERSIONED_CACHE)
-        version = hashlib.sha256(banner.body + styles.body).hexdigest()[:10]
-        core = jsmin(source("t.js")).replace(ASSETS_TOKEN, version)
-        self.files = {"t.js": Asset.build(core, JS, CORE_CACHE), "b.js": banner,
-                      "b.css": styles}
+    def __init__(self, sites: dict[str, Site]) -> None:
+        self.attribution = (minify_js(source("a.js"), shared_names=True)
+                            .replace("__UTM_PARAMETERS__", as_js(list(attribution.UTM_PARAMS)))
+                            .replace("__CLICK_IDS__", as_js(list(attribution.CLICK_IDS))))
+        self.module = minify_js(source("b.js"), shared_names=True)
+        self.styles = minify_css(source("b.css"))
+        self.warnings = minify_js(source("w.js"))
+        self.files = {
+            "t.js": Asset.build(minify_js(source("t.js"), shared_names=True), JS, CORE_CACHE),
+            "w.js": Asset.build(self.warnings.replace(PROBLEM_TOKEN, PROBLEM_FROM_URL), JS,
+                                CORE_CACHE),
+        }
+        self.sites = {name: SiteFiles(site, self) for name, site in sites.items()}
 
     def response(self, request: Request) -> Response:
         return self.files[request.url.path.rsplit("/", 1)[-1]].response(request)
 
 
-def site_settings(site: Site) -> dict[str, Any]:
-    """What the core and the consent module need to know of a site, and nothing more."""
+class SiteFiles:
+    """One site's scripts (its settings, with the parts a page asks for), its stylesheet
+    and its Consent Mode adapter."""
+
+    def __init__(self, site: Site, tag: TagFiles) -> None:
+        self.site = site
+        self.tag = tag
+        self.scripts: dict[tuple[bool, str | None, bool], Asset] = {}
+        self.stylesheet = Asset.build(theme_css(site) + tag.styles, CSS, SITE_CACHE)
+        self.consent_mode = consent_mode_script(site)
+
+    def script(self, request: Request) -> Response:
+        """The settings; with a=1 the attribution, with l the consent module and the
+        texts in the visitor's language; and the warning when the page's origin is not
+        one of the site's."""
+        attribution = request.query_params.get("a") == "1"
+        wanted = request.query_params.get("l")
+        lang = None if wanted is None else language(self.site, wanted,
+                                                    request.headers.get("accept-language", ""))
+        # The note on Global Privacy Control goes only to the browsers that send it.
+        gpc = lang is not None and request.headers.get("sec-gpc", "").strip() == "1"
+        origin = page_origin(request.headers.get("referer", ""))
+        if origin and not self.site.allows_origin(origin):
+            warning = self.tag.warnings.replace(
+                PROBLEM_TOKEN, as_js(["origin", origin, self.site.name]))
+            text = self.text(attribution, lang, gpc) + warning
+            return Asset.build(text, JS, NO_STORE).response(request)
+        key = (attribution, lang, gpc)
+        if key not in self.scripts:  # a handful per site, built on first use
+            vary = "Accept-Encoding, Referer" + (", Accept-Language, Sec-GPC" if lang else "")
+            self.scripts[key] = Asset.build(self.text(*key), JS, SITE_CACHE, vary)
+        return self.scripts[key].response(request)
+
+    def text(self, attribution: bool, lang: str | None, gpc: bool = False) -> str:
+        """The attribution first, so that the settings find it; the module after them."""
+        parts = [self.tag.attribution] if attribution else []
+        parts.append(f"cpx('_config',{as_js(site_settings(self.site, lang, gpc))})")
+        if lang:
+            parts.append(self.tag.module)
+        return ";".join(parts) + ";"
+
+
+def page_origin(referer: str) -> str:
+    """scheme://host[:port] of a Referer, or "" when there is none to tell."""
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
+
+
+def language(site: Site, wanted: str, accept_language: str) -> str:
+    """The page's language if the site speaks it, else the first of the browser's that
+    it does, else the site's first."""
+    candidates = [wanted] + [part.split(";")[0] for part in accept_language.split(",")]
+    for candidate in candidates:
+        primary = candidate.strip().split("-")[0].lower()
+        if LANGUAGE.fullmatch(primary) and primary in site.languages:
+            return primary
+    return site.languages[0]
+
+
+def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict[str, Any]:
+    """What the core and the consent module need to know of a site, and nothing more,
+    under the short keys of tagkeys.py."""
     categories = site.categories
     conversion = site.events.get("purchase", "ads")
-    return {
-        "s": site.name,
-        "v": site.policy_version,
-        "m": site.mode,
-        "d": site.consent_days,
-        "l": site.lookback_days,
-        "a": conversion if conversion in categories else "",
-        "e": site.events,
-        "c": list(categories),
-        "gp": sorted(site.gpc_categories),
-        "k": {name: list(cat.cookies) for name, cat in categories.items() if cat.cookies},
-        "f": privacy.SEPARATORS,
-        "r": [list(rule) for rule in privacy.TAG_RULES],
-        "u": list(attribution.UTM_PARAMS),
-        "i": list(attribution.CLICK_IDS),
-        "t": {lang: site_texts(site, lang) for lang in site.languages},
+    readable = {
+        "site": site.name,
+        "policyVersion": site.policy_version,
+        "mode": site.mode,
+        "consentDays": site.consent_days,
+        "lookbackDays": site.lookback_days,
+        "attributionCategory": conversion if conversion in categories else "",
+        "events": site.events,
+        "categories": list(categories),
+        "gpcCategories": sorted(site.gpc_categories),
+        "cookies": {name: list(cat.cookies) for name, cat in categories.items() if cat.cookies},
+        "separators": privacy.SEPARATORS,
+        "rules": [list(rule) for rule in privacy.TAG_RULES],
+        "countsAutomation": site.count_automation,
+        "tallies": site.consent_tallies,
+        "layout": site.banner,
+        "texts": None if lang is None else site_texts(site, lang, gpc),
     }
+    return {tagkeys.short(name): value for name, value in readable.items()}
 
 
-def site_texts(site: Site, lang: str) -> dict[str, Any]:
+def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
     first = site.languages[0]
 
     def pick(table: dict[str, str]) -> str:
         return table.get(lang) or table.get(first) or table.get("en") or ""
 
     words: dict[str, Any] = {**texts.BUTTONS.get(lang, texts.BUTTONS["en"]),
-             **texts.BANNER.get(lang, texts.BANNER["en"]), **site.text.get(lang, {})}
+                             **texts.BANNER.get(lang, texts.BANNER["en"]),
+                             **site.text.get(lang, {})}
     words["cats"] = {name: [pick(cat.label), pick(cat.description)]
                      for name, cat in site.categories.items()}
     words["rtl"] = lang in texts.RTL_LANGUAGES
     words["lang"] = lang
+    if not gpc:
+        del words["gpc"]
     return words
+
+
+def site_script(site: Site) -> Asset:
+    """The site's script as a returning visitor who has decided gets it: the settings."""
+    return Asset.build(f"cpx('_config',{as_js(site_settings(site))});", JS, SITE_CACHE,
+                       "Accept-Encoding, Referer")
 
 
 def as_js(value: Any) -> str:
@@ -130,8 +215,16 @@ def as_js(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def site_script(site: Site) -> Asset:
-    return Asset.build(f"cpx('_config',{as_js(site_settings(site))});", JS, SITE_CACHE)
+def theme_css(site: Site) -> str:
+    """The site's theme as custom properties; the dark_… ones for a dark color scheme."""
+    light = {name: value for name, value in site.theme.items() if not name.startswith("dark_")}
+    dark = {name[5:]: value for name, value in site.theme.items() if name.startswith("dark_")}
+
+    def block(values: dict[str, str]) -> str:
+        return ".cpx,.cpx-ph{" + ";".join(f"--cpx-{name.replace('_', '-')}:{value}"
+                                          for name, value in values.items()) + "}"
+
+    return block(light) + "@media (prefers-color-scheme:dark){" + block(dark) + "}"
 
 
 def consent_mode_script(site: Site) -> Asset:
@@ -141,5 +234,5 @@ def consent_mode_script(site: Site) -> Asset:
         "optOut": site.mode == "opt-out",
         "gpc": sorted(site.gpc_categories),
     }
-    script = jsmin(source("gcm.js")).replace("__SETTINGS__", as_js(settings))
+    script = minify_js(source("gcm.js")).replace("__SETTINGS__", as_js(settings))
     return Asset.build(script, JS, SITE_CACHE)

@@ -5,37 +5,45 @@
  *   <script src="https://COLLECTOR/gcm/shop.js"></script>
  *
  * Then every consent decision (the cpx:consent event of t.js) becomes an update,
- * mapped from the site's categories to Consent Mode types.
+ * mapped from the site's categories to Consent Mode types. Only own keys are read: the
+ * page may have put anything on Object.prototype.
  */
-(function (w, d) {
-  var settings = __SETTINGS__;
+(function (window, document) {
+  var consentMode = __SETTINGS__;
   var gpc = navigator.globalPrivacyControl === true;
   var defaults = {wait_for_update: 500};
 
   function gtag() {
-    (w.dataLayer = w.dataLayer || []).push(arguments);
+    (window.dataLayer = window.dataLayer || []).push(arguments);
   }
 
   function types(granted) {
     var result = {};
-    for (var category in settings.map) {
-      settings.map[category].forEach(function (type) {
+    Object.keys(consentMode.map).forEach(function (category) {
+      consentMode.map[category].forEach(function (type) {
         result[type] = granted(category) ? 'granted' : 'denied';
       });
-    }
+    });
     return result;
+  }
+
+  function merge(target, source) {
+    Object.keys(source).forEach(function (key) {
+      target[key] = source[key];
+    });
+    return target;
   }
 
   ['ad_storage', 'analytics_storage', 'ad_user_data', 'ad_personalization'].forEach(function (type) {
     defaults[type] = 'denied';
   });
   // Opt-out sites allow until refused, except what Global Privacy Control refuses.
-  var initial = types(function (category) {
-    return settings.optOut && !(gpc && settings.gpc.indexOf(category) >= 0);
-  });
-  for (var type in initial) defaults[type] = initial[type];
-  gtag('consent', 'default', defaults);
-  d.addEventListener('cpx:consent', function (event) {
-    gtag('consent', 'update', types(function (category) { return event.detail[category]; }));
+  gtag('consent', 'default', merge(defaults, types(function (category) {
+    return consentMode.optOut && !(gpc && consentMode.gpc.indexOf(category) >= 0);
+  })));
+  document.addEventListener('cpx:consent', function (event) {
+    gtag('consent', 'update', types(function (category) {
+      return Object.prototype.hasOwnProperty.call(event.detail, category) && event.detail[category];
+    }));
   });
 })(window, document);

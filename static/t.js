@@ -1,230 +1,327 @@
 /*
- * consentpixel tag core: consent state, events, privacy filter, pixel.
+ * consentpixel tag core: consent state, events, the privacy filter, the pixel.
  *
  *   <script async src="https://COLLECTOR/t.js" data-site="shop"></script>
  *
- * A returning visitor who has decided loads only this file and the site's settings
- * (/s/SITE.js). The consent module (b.js, b.css) loads when a decision is due or
- * changes, or when the page holds scripts or embeds until consent; it also sends or
- * drops the events that wait for the decision. gcm.js mirrors decisions into Google
- * Consent Mode for the sites that want it.
+ * A returning visitor who has decided loads this file and the site's script
+ * (/s/SITE.js: its settings), then sends pixels: two requests in sequence. The site's
+ * script brings more when the page needs it: with ?a=1 the attribution (a.js: campaigns
+ * and conversions), on a page reached from a campaign, with a kept campaign touch or a
+ * conversion; with ?l=LANG the consent module (b.js) and the banner's texts in the
+ * visitor's language, for a visitor without a decision cookie, side by side with the
+ * site's stylesheet (/s/SITE.css), so that the banner paints after two requests in
+ * sequence too. The module also loads when the visitor opens the preferences, or when
+ * the page holds scripts to release or embeds that need a placeholder. w.js, the words
+ * of the console warnings, loads only when something is wrong.
  *
- * The collector minifies this file with jsmin, which keeps every name as written:
- * so names are short, locals often one letter, and the comments say what they hold.
- * Plain ES5, no eval, no inline styles, and nothing may throw into the host page.
+ * Written for readers; the collector shortens the names (minify.py), and the site's
+ * settings travel under the short keys of tagkeys.py. Plain ES5, no eval, no inline
+ * styles, one global (cpx), and nothing may throw into the host page.
  */
-(function (w, d) {
-  var me = d.currentScript;
-  var old = w.cpx;
+(function (window, document) {
+
+  var script = document.currentScript;
+  var existing = window.cpx;
   // Without our own <script> element, or with the name taken, stand aside.
-  if (!me || old && (old.l || typeof old != 'function')) return;
+  if (!script || existing && (existing.loaded || typeof existing != 'function')) return;
 
-  var loc = location;
-  var base = me.src.replace(/\/t\.js\b.*/, '/');
-  var gpc = navigator.globalPrivacyControl === true;
-  var calls = old && old.q || []; // calls made before the settings arrived
-  var cfg;       // the site's settings, see tag.site_settings() on the collector
-  var dec;       // the decision: {g: granted categories, x: made under GPC}
-  var wait = []; // events tracked before the decision: [name, props, path]
-  var ui;        // the consent module, once loaded
-  var todo = []; // what to do once it has loaded
-  var last;      // the path of the last page view
-  var sent = 0;  // pixels sent from this document
-  var ref = d.referrer.split('/')[2]; // the referrer's host; our own is no referrer
-  var land;      // the campaign this page was reached from: {q: pixel parameters, t: time}
+  var base = script.src.replace(/\/t\.js\b.*/, '/');
+  var site = script.getAttribute('data-site');
+  var calls = own(existing, 'q') || [];  // calls made before the settings arrived
+  var referrerHost = document.referrer.split('/')[2];
+  var sent = 0;             // pixels sent from this document
+  var waiting = [];         // events tracked before the decision: [name, properties, path]
+  var moduleWaiters = [];   // what to do once the consent module has started
+  var unattributed = [];    // conversions waiting for the attribution
+  var landing = '';         // the campaign this page was reached from, as pixel parameters
+  var settings,             // the site's settings, see tag.site_settings() on the collector
+    decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
+    lastPath,               // the path of the last page view
+    attribution,            // campaigns and conversions (a.js), once here
+    attributionAsked,       // the site's script was asked for it
+    module,                 // the consent module (b.js), once started
+    moduleFactory,          // … and what b.js hands over to start it
+    partsMissing;           // parts of the module on their way: code and stylesheet
 
-  function attr(el, name) {
-    return el.getAttribute('data-' + name);
+  // An object's own property only: the page may have put anything on Object.prototype.
+  function own(object, key) {
+    return object != null && {}.hasOwnProperty.call(object, key) && object[key];
   }
 
   // Our errors stay ours: the host page never sees them.
-  function safe(fn) {
+  function guard(action) {
     return function () {
       try {
-        return fn.apply(this, arguments);
-      } catch (e) {}
+        return action.apply(this, arguments);
+      } catch (error) {}
     };
   }
 
-  function load(file) {
-    var s = d.createElement('script');
-    s.nonce = me.nonce;
-    s.src = base + file;
-    d.head.appendChild(s);
+  function attempt(action) {
+    guard(action)();
   }
 
-  // The stored campaign touch: kept with touch(t), read within the lookback window
-  // with touch(), removed once past it.
-  function touch(t) {
-    try {
-      if (t) return localStorage.cpx_touch = JSON.stringify(t);
-      t = JSON.parse(localStorage.cpx_touch);
-      if (Date.now() - t.t < cfg.l * 864e5) return t;
-      localStorage.removeItem('cpx_touch');
-    } catch (e) {}
+  function load(path, onError) {
+    var element = document.createElement('script');
+    element.src = base + path;
+    element.nonce = script.nonce;
+    element.referrerPolicy = 'origin';  // the collector learns the page's origin, never its URL
+    element.onerror = onError;
+    document.head.appendChild(element);
+  }
+
+  // A blocking script in <head> can hold the parser back: no <body> yet, held elements
+  // still to come.
+  function whenParsed(action) {
+    if (document.readyState == 'loading') document.addEventListener('DOMContentLoaded', guard(action));
+    else action();
+  }
+
+  // ---- the settings, the consent module and the warnings ----
+
+  // The site's script: the settings, with the attribution if asked (withAttribution),
+  // with the consent module and its texts (withModule) in the page's language, or else
+  // in the first of the browser's that the site speaks.
+  function loadSettings(withAttribution, withModule) {
+    attributionAsked = attributionAsked || withAttribution;
+    load('s/' + site + '.js?' + (withAttribution ? 'a=1&' : '') +
+      (withModule ? 'l=' + document.documentElement.lang : ''), function () {
+      if (!settings) warn('site', site);
+    });
+  }
+
+  function loadModule(withAttribution) {
+    if (partsMissing == null) {
+      partsMissing = 2;
+      var link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = base + 's/' + site + '.css';
+      link.referrerPolicy = 'origin';
+      link.onload = link.onerror = partArrived;  // unstyled is better than no banner
+      document.head.appendChild(link);
+      loadSettings(withAttribution, 1);
+    }
+  }
+
+  function partArrived() {
+    if (!--partsMissing) {
+      whenParsed(function () {
+        module = moduleFactory(core);
+        moduleWaiters.map(attempt);
+      });
+    }
+  }
+
+  // Run action with the consent module, loading it first if need be.
+  function withModule(action) {
+    if (module) return action();
+    moduleWaiters.push(action);
+    loadModule();
+  }
+
+  // A misconfiguration the site owner should see: w.js has the words and reads what
+  // went wrong from its URL's fragment, which keeps it one cached file.
+  function warn(code, detail) {
+    load('w.js#' + encodeURIComponent(JSON.stringify([code, detail, site])));
   }
 
   // ---- the privacy filter ----
 
   // The collector's own rules (privacy.TAG_RULES), which it applies again: the first
-  // rule that matches s, or s without its separators (cfg.f), names its placeholder.
-  function scrub(s) {
-    var flat = s.replace(RegExp(cfg.f, 'g'), '');
-    for (var i = 0, r; r = cfg.r[i++];) {
-      if (RegExp(r[1], 'i').test(r[2] ? flat : s)) return r[0];
+  // rule that matches the value, or the value without its separators, names its placeholder.
+  function scrub(value) {
+    var flat = value.replace(RegExp(settings.separators, 'g'), '');
+    for (var i = 0, rule; rule = settings.rules[i++];) {  // [placeholder, pattern, on the flat value]
+      if (RegExp(rule[1], 'i').test(rule[2] ? flat : value)) return rule[0];
     }
-    return s.slice(0, 64);
+    return value.slice(0, 64);
   }
 
-  // The campaign in this page's URL as pixel parameters: the allowed parameters
-  // (cfg.u: utm_source…) scrubbed, and the name of a click ID (cfg.i: gclid…), never
-  // the ID itself: the collector maps the name to a source.
-  function landing() {
-    var q = '';
-    new URLSearchParams(loc.search).forEach(function (v, k) {
-      if (cfg.u.indexOf(k) >= 0) q += '&' + k + '=' + encodeURIComponent(scrub(v.toLowerCase()));
-      if (cfg.i.indexOf(k) >= 0) q += '&k=' + k;
-    });
-    return q ? {q: q, t: Date.now()} : land;
-  }
+
 
   // ---- consent ----
 
-  // Is category c granted? Global Privacy Control refuses the categories in cfg.gp,
-  // unless they were turned on while the signal was on.
-  function ok(c) {
-    var locked = gpc && cfg.gp.indexOf(c) >= 0;
-    return c == 'necessary' || cfg.c.indexOf(c) >= 0 &&
-      (dec ? dec.g.indexOf(c) >= 0 && (!locked || dec.x) : cfg.m == 'opt-out' && !locked);
+  // The decision cookie: version . seconds . granted categories joined by "-" . "g" if
+  // made under Global Privacy Control (b.js writes it). Anything else, a decision under
+  // another policy version, from the future or past its days, is no decision.
+  function readDecision() {
+    var parts = /(^|; )cpx=(\d+)\.(\d+)\.([\w-]*)\.(g?)(;|$)/.exec(document.cookie) || [];
+    var age = Date.now() / 1e3 - parts[3];
+    if (parts[2] == settings.policyVersion && age >= 0 && age < settings.consentDays * 86400) {
+      decision = {granted: parts[4].split('-'), underGpc: parts[5] && 1};
+    }
   }
 
-  function state() {
-    var s = {decided: !!dec};
-    cfg.c.map(function (c) { s[c] = ok(c); });
-    return s;
+  // Global Privacy Control refuses the site's GPC categories, unless the visitor switched
+  // them on while the signal was on.
+  function isGranted(category) {
+    var refusedBySignal = navigator.globalPrivacyControl === true && settings.gpcCategories.indexOf(category) >= 0;
+    return category == 'necessary' || settings.categories.indexOf(category) >= 0 &&
+      (decision ? decision.granted.indexOf(category) >= 0 && (!refusedBySignal || decision.underGpc)
+                : settings.mode == 'opt-out' && !refusedBySignal);
   }
 
-  // Once the decision is read or changed: keep the touch, tell the page.
-  function apply(decision) {
-    dec = decision || dec;
-    if (land && ok(cfg.a)) touch(land);
-    d.dispatchEvent(new CustomEvent('cpx:consent', {detail: state()}));
+  function consentState() {
+    var state = {decided: !!decision};
+    settings.categories.map(function (category) {
+      state[category] = !!isGranted(category);  // true or false, whatever the cookie held
+    });
+    return state;
+  }
+
+  // A decision read or made: keep the campaign touch if allowed, tell the page.
+  function applyDecision(made) {
+    decision = made || decision;
+    attempt(function () {
+      if (landing && isGranted(settings.attributionCategory)) attribution.keep(landing);
+    });
+    attempt(function () {
+      document.dispatchEvent(new CustomEvent('cpx:consent', {detail: consentState()}));
+    });
   }
 
   // ---- events and the pixel ----
 
-  function track(name, props) {
-    var event = [name, props || {}, loc.pathname];
-    var c = cfg.e[name];
-    if (ok(c)) send.apply(0, event);
-    else if (c && !dec) wait.push(event);
+  function track(name, properties) {
+    var category = own(settings.events, name);
+    var event = [name, properties, location.pathname];
+    if (!category) warn('event', name);
+    else if (isGranted(category)) attempt(function () { send(event); });
+    else if (!decision) waiting.push(event);
   }
 
-  // Conversions carry the stored touch (last touch), page views their own landing.
-  function send(name, props, path) {
-    var t = name == 'pageview' ? land : touch() || land;
-    var q = {
-      e: name, r: ref != loc.host && ref, v: props.value, c: props.currency,
-      o: props.order_id && hash('' + props.order_id),
-      a: cfg.c.filter(ok).join('-'), w: navigator.webdriver && 1, x: dec && dec.x && 1
-    };
-    var url = 'p.gif?s=' + attr(me, 'site') + (t ? t.q : '');
+  // Page views carry their own landing; conversions the kept touch (last touch), and
+  // what the attribution makes of their value, currency and order ID: they wait for it.
+  function send(event) {
+    var name = event[0];
+    var conversion = name != 'pageview';
+    if (conversion && !attribution) {
+      unattributed.push(event);
+      return attributionAsked || loadSettings(1);
+    }
+    pixel('p.gif?s=' + settings.site +
+      (conversion ? (attribution.touch() || landing) + attribution.conversion(event[1]) : landing) +
+      parameter('e', name) +
+      parameter('r', referrerHost != location.host && referrerHost) +
+      parameter('a', settings.categories.filter(isGranted).join('-')) +
+      parameter('w', navigator.webdriver && 1) +
+      parameter('x', decision && decision.underGpc) +
+      parameter('p', cleanPath(event[2])));
+  }
+
+  function parameter(name, value) {
+    return value ? '&' + name + '=' + encodeURIComponent(value) : '';
+  }
+
+  function cleanPath(path) {
     try {
       path = decodeURI(path);
-    } catch (e) {}
-    q.p = path.split('/').map(function (s) {
-      return scrub(s.split(';')[0]); // ;jsessionid=…
+    } catch (error) {}
+    return path.split('/').map(function (segment) {
+      return scrub(segment.split(';')[0]);  // ;jsessionid=…
     }).join('/');
-    for (var k in q) {
-      if (q[k]) url += '&' + k + '=' + encodeURIComponent(q[k]);
-    }
-    pixel(url);
   }
 
-  // The counter z makes each URL new: a document reuses an image it already has.
-  function pixel(url, img) {
-    img = new Image();
-    img.referrerPolicy = 'origin'; // the collector learns the page's origin, not its URL
-    img.src = base + url + '&z=' + ++sent;
+  // The counter makes each URL new: a document reuses an image it already has.
+  function pixel(path) {
+    var image = new Image();
+    image.referrerPolicy = 'origin';  // the collector learns the page's origin, not its URL
+    image.src = base + path + '&z=' + ++sent;
   }
 
-  // The order ID never leaves the page, only its 32-bit FNV-1a hash. Rare collisions
-  // cost little: 10,000 orders within 48 hours share a hash with odds of about 1%.
-  function hash(s, h) {
-    for (h = 2166136261; s; s = s.slice(1)) h = Math.imul(h ^ s.charCodeAt(0), 16777619);
-    return h >>> 0;
-  }
 
-  function page() {
-    if (loc.pathname != last) {
-      last = loc.pathname;
-      land = landing();
-      track('pageview');
+  function pageView() {
+    if (location.pathname != lastPath) {
+      lastPath = location.pathname;
+      landing = attribution && attribution.landing() || landing;
+      if (own(settings.events, 'pageview')) track('pageview');
     }
   }
 
   // Declared events: data-event on the script, data-cpx-event on links and forms.
-  function fire(el, prefix) {
-    track(attr(el, prefix + 'event'), {value: attr(el, prefix + 'value'),
-      currency: attr(el, prefix + 'currency'), order_id: attr(el, prefix + 'order-id')});
-  }
-
-  // Run fn with the consent module, loading it first if need be.
-  function withUI(fn) {
-    if (ui) return fn();
-    if (todo.push(fn) == 1) load('b.js?v=__ASSETS__');
+  function trackElement(element, prefix) {
+    var name = element.getAttribute(prefix + 'event');
+    if (name) {
+      track(name, {value: element.getAttribute(prefix + 'value'),
+        currency: element.getAttribute(prefix + 'currency'),
+        order_id: element.getAttribute(prefix + 'order-id')});
+    }
   }
 
   // ---- the API ----
 
-  function api(cmd, a, b) {
-    if (cmd == '_ui') {
-      ui = a(cfg, ok, state, apply, wait, send, pixel);
-      return todo.splice(0).map(function (fn) { safe(fn)(); });
+  function api(command, first, second) {
+    if (command == '_attribution') {
+      // Before the settings in the same script, or later on its own for the
+      // conversions that wait for it.
+      attribution = first(core);
+      unattributed.splice(0).map(function (event) { attempt(function () { send(event); }); });
+    } else if (command == '_module') {
+      moduleFactory = first;
+      partArrived();
+    } else if (command == '_config') {
+      configure(first);
+    } else if (settings) {
+      if (command == 'track') track(first, second);
+      if (command == 'preferences') withModule(function () { module.showPreferences(); });
+      if (command == 'consent' && first) withModule(function () { module.choose(first); });
+      return consentState();
+    } else {
+      calls.push(arguments);
     }
-    if (cmd == '_config') cfg = cfg || start(a);
-    if (!cfg) return calls.push(arguments);
-    if (cmd == 'track') track(a, b);
-    if (cmd == 'preferences') withUI(function () { ui.open(2); });
-    if (cmd == 'consent' && a) withUI(function () { ui.set(a); });
-    return state();
   }
 
-  function start(settings) {
-    // the cookie: version . seconds . granted categories joined by "-" . "g" if under GPC
-    var c = ((d.cookie.match(/(^|;\s*)cpx=([^;]*)/) || [])[2] || '').split('.');
-    cfg = settings;
-    if (+c[0] >= cfg.v && Date.now() / 1e3 - c[1] < cfg.d * 86400) {
-      dec = {g: c[2].split('-'), x: c[3] == 'g'};
-    }
-    touch();
-    page();
-    apply();
-    calls.map(function (call) { api.apply(0, call); });
-    fire(me, '');
-    // Opt-in asks at once; opt-out (CCPA) allows until refused, through the preferences.
-    var ask = !dec && cfg.m == 'opt-in';
-    if (ask || d.querySelector('[data-cpx-category]')) withUI(function () { ui.open(ask); });
-    return cfg;
+  // What the core hands the attribution and the consent module.
+  var core = {isGranted: isGranted, state: consentState, applyDecision: applyDecision,
+    waiting: waiting, send: send, pixel: pixel, scrub: scrub, own: own, attempt: attempt,
+    parameter: parameter, warn: warn};
+
+  // The settings: the first to arrive start the tag; the texts may come later, with the
+  // consent module.
+  function configure(receivedSettings) {
+    if (settings) return settings.texts = receivedSettings.texts || settings.texts;
+    core.settings = settings = receivedSettings;
+    [readDecision, pageView, applyDecision, function () {
+      calls.map(function (call) { publicApi.apply(0, call); });
+      trackElement(script, 'data-');
+    }, function () {
+      // Opt-in asks at once; opt-out (CCPA) allows until refused, through the preferences.
+      if (!decision && settings.mode == 'opt-in') withModule(function () { module.showBanner(); });
+      // Held scripts to release, or a held embed that needs its placeholder.
+      else whenParsed(function () {
+        [].map.call(document.querySelectorAll('[data-cpx-category]'), function (element) {
+          if (element.tagName == 'IFRAME' || isGranted(element.getAttribute('data-cpx-category'))) loadModule();
+        });
+      });
+    }].map(attempt);
   }
 
-  w.cpx = safe(api);
-  w.cpx.l = 1;
-  var push = history.pushState;
+  var publicApi = window.cpx = guard(api);
+  publicApi.loaded = 1;
+  var pushState = history.pushState;
   history.pushState = function () {
-    push.apply(this, arguments);
-    safe(page)();
+    pushState.apply(this, arguments);
+    attempt(pageView);
   };
-  w.addEventListener('popstate', safe(page));
+  window.addEventListener('popstate', guard(pageView));
   ['click', 'submit'].map(function (type) {
-    d.addEventListener(type, safe(function (e) {
-      var el = cfg && e.target.closest('[data-cpx-event],[data-cpx-preferences]');
+    document.addEventListener(type, guard(function (event) {
+      var element = settings && event.target.closest('[data-cpx-event],[data-cpx-preferences]');
       // a click on a form is not yet its submission
-      if (!el || type == 'click' && el.tagName == 'FORM') return;
-      if (attr(el, 'cpx-preferences') == null) return fire(el, 'cpx-');
-      e.preventDefault();
+      if (!element || type == 'click' && element.tagName == 'FORM') return;
+      if (!element.hasAttribute('data-cpx-preferences')) return trackElement(element, 'data-cpx-');
+      event.preventDefault();
       api('preferences');
     }), true);
   });
-  load('s/' + attr(me, 'site') + '.js');
+  attempt(function () {
+    var attributed;
+    attempt(function () {
+      attributed = location.search || script.hasAttribute('data-event') || localStorage.getItem('cpx_touch');
+    });
+    if (!site) warn('site');
+    // Without a decision cookie the banner is likely: fetch the module with the settings.
+    else if (/(^|; )cpx=/.test(document.cookie)) loadSettings(attributed);
+    else loadModule(attributed);
+  });
 })(window, document);

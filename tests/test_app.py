@@ -92,13 +92,14 @@ def test_the_tag_is_minified_gzipped_and_cached(client: TestClient) -> None:
     assert again.status_code == 304 and again.content == b""
 
 
-def test_the_banner_files_are_versioned_and_immutable(client: TestClient) -> None:
-    core = client.get("/t.js").text
-    for name in ("b.js", "b.css"):
-        response = client.get(f"/{name}?v=anything")
-        assert response.status_code == 200
-        assert "immutable" in response.headers["cache-control"]
-    assert "b.js?v=" in core
+def test_the_banner_comes_with_the_site_script_and_stylesheet(client: TestClient) -> None:
+    module = client.get("/s/demo.js?l=en")
+    assert module.status_code == 200 and "cpx('_module'," in module.text
+    assert module.headers["cache-control"] == "public, max-age=300"
+    styles = client.get("/s/demo.css")
+    assert styles.status_code == 200 and styles.headers["content-type"].startswith("text/css")
+    assert client.get("/s/nope.css").status_code == 404
+    assert client.get("/b.js").status_code == 404  # no longer a file of its own
 
 
 def test_site_settings_script(client: TestClient) -> None:

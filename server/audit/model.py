@@ -11,6 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .. import tagkeys
+
 Status = Literal["pass", "fail", "n/a"]
 
 # Request kinds: the tag's files and its three pixels, known trackers (beacons send
@@ -43,17 +45,19 @@ class TagSettings:
 
     @classmethod
     def from_script(cls, text: str) -> TagSettings | None:
-        """Read `cpx('_config',{…});`, the script the collector serves per site."""
-        match = re.fullmatch(r"\s*cpx\('_config',(.*)\);?\s*", text, re.S)
+        """Read `cpx('_config',{…});` in the script the collector serves per site (the
+        parts of the tag a page asks for come with it), under the keys of tagkeys.py."""
+        match = re.search(r"cpx\('_config',", text)
         if not match:
             return None
         try:
-            raw = json.loads(match.group(1))
-            return cls(site=str(raw["s"]), mode=str(raw["m"]),
-                       categories=tuple(raw["c"]), events=dict(raw["e"]),
-                       gpc=tuple(raw.get("gp", ())),
-                       cookies={k: tuple(v) for k, v in raw.get("k", {}).items()},
-                       attribution=str(raw.get("a", "")))
+            raw = json.JSONDecoder().raw_decode(text, match.end())[0]
+            key = tagkeys.short
+            return cls(site=str(raw[key("site")]), mode=str(raw[key("mode")]),
+                       categories=tuple(raw[key("categories")]), events=dict(raw[key("events")]),
+                       gpc=tuple(raw.get(key("gpcCategories"), ())),
+                       cookies={k: tuple(v) for k, v in raw.get(key("cookies"), {}).items()},
+                       attribution=str(raw.get(key("attributionCategory"), "")))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 

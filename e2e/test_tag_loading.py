@@ -1,0 +1,177 @@
+"""How the tag loads in real Chromium: which files, how many requests in sequence before
+the banner or the first pixel, how many bytes, the Referer they carry, and the one global.
+
+"Requests in sequence" is the depth of Chromium's own initiator chain (DevTools
+protocol): the page is 0, t.js 1, what t.js asks for 2, and so on; a request made by
+code that a script called counts from the deepest script on the stack.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.test_tag import FIRST_VISIT_BUDGET, RETURNING_BUDGET
+
+from .conftest import CollectorProcess, PageServer, start_collector
+
+CONFIG = """
+[sites.demo]
+origins = ["http://localhost:*"]
+count_automation = true
+[sites.demo.categories.analytics]
+[sites.demo.categories.ads]
+"""
+SECRET_QUERY = "?email=jane.doe%40example.com&reset_token=s3cr3t"
+HELD_SCRIPTS_ONLY = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Held scripts</title>
+<script async src="{{collector}}/t.js" data-site="demo"></script>
+<script type="text/plain" data-cpx-category="ads">window.ran = true;</script>
+</head><body><h1>Held scripts, no embed</h1></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorProcess]:
+    running = start_collector(tmp_path_factory.mktemp("loading"), CONFIG)
+    yield running
+    running.stop()
+
+
+class Requests:
+    """What the page asked the collector for, with each request's depth in the chain."""
+
+    def __init__(self, page: Page, collector: str) -> None:
+        self.collector = collector
+        self.depths: dict[str, int] = {}
+        self.seen: list[dict[str, Any]] = []
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Network.requestWillBeSent", self.on_request)
+        self.cdp.send("Network.enable")
+
+    def on_request(self, event: dict[str, Any]) -> None:
+        url = event["request"]["url"]
+        initiator = event.get("initiator", {})
+        urls = [initiator.get("url", "")]
+        stack = initiator.get("stack")
+        while stack:
+            urls += [frame["url"] for frame in stack.get("callFrames", [])]
+            stack = stack.get("parent")
+        depth = 1 + max((self.depths.get(u, 0) for u in urls if u), default=0)
+        if event.get("type") == "Document":
+            depth = 0
+        self.depths.setdefault(url, depth)
+        if url.startswith(self.collector):
+            self.seen.append({"url": url, "depth": depth,
+                              "referer": event["request"]["headers"].get("Referer", "")})
+
+    def files(self) -> list[str]:
+        return [f"{urlsplit(r['url']).path}?{urlsplit(r['url']).query}" for r in self.seen]
+
+    def deepest(self) -> int:
+        return max(r["depth"] for r in self.seen)
+
+
+def gzipped(page: Page, urls: list[str]) -> int:
+    """gzip -9 of the bodies the collector served, as tests/test_tag.py measures them."""
+    total = 0
+    for url in urls:
+        response = page.request.get(url, headers={"Accept-Encoding": "identity",
+                                                  "Referer": "http://localhost/"})
+        total += len(gzip.compress(response.body(), 9))
+    return total
+
+
+def open_page(context: BrowserContext, pages: PageServer, collector: CollectorProcess,
+              name: str) -> tuple[Page, Requests]:
+    pages.collector = collector.url
+    page = context.new_page()
+    requests = Requests(page, collector.url)
+    page.goto(pages.page(name))
+    return page, requests
+
+
+def test_a_first_visit_paints_the_banner_after_two_requests_in_sequence(
+        context: BrowserContext, pages: PageServer, collector: CollectorProcess) -> None:
+    page, requests = open_page(context, pages, collector, "shop.html")
+    expect(page.get_by_role("button", name="Reject all")).to_be_visible()
+    assert sorted(requests.files()) == ["/s/demo.css?", "/s/demo.js?l=en", "/t.js?"]
+    assert requests.deepest() == 2
+    assert gzipped(page, [r["url"] for r in requests.seen]) <= FIRST_VISIT_BUDGET
+
+
+def test_a_returning_visitor_sends_the_first_pixel_after_two_requests(
+        context: BrowserContext, pages: PageServer, collector: CollectorProcess) -> None:
+    page, _ = open_page(context, pages, collector, "shop.html")
+    page.get_by_role("button", name="Accept all").click()
+    page, requests = open_page(context, pages, collector, "shop.html")
+    page.wait_for_function("window.cpx && cpx('consent') && cpx('consent').decided")
+    page.wait_for_timeout(200)
+    # Chromium names no script as an image's initiator: what came before the pixel tells.
+    first_pixel = next(i for i, r in enumerate(requests.seen) if "/p.gif" in r["url"])
+    scripts = requests.seen[:first_pixel]
+    assert [(r["url"].split("/")[-1], r["depth"]) for r in scripts] == [("t.js", 1),
+                                                                        ("demo.js?", 2)]
+    assert gzipped(page, [r["url"] for r in scripts]) <= RETURNING_BUDGET
+
+
+def test_a_refusing_visitor_loads_the_module_only_for_a_placeholder(
+        context: BrowserContext, pages: PageServer, collector: CollectorProcess) -> None:
+    pages.add("held-scripts.html", HELD_SCRIPTS_ONLY)
+    page, _ = open_page(context, pages, collector, "held-scripts.html")
+    page.get_by_role("button", name="Reject all").click()
+    page, requests = open_page(context, pages, collector, "held-scripts.html")
+    page.wait_for_function("window.cpx && cpx('consent') && cpx('consent').decided")
+    page.wait_for_timeout(300)
+    assert sorted(requests.files()) == ["/s/demo.js?", "/t.js?"]  # nothing to release
+    page, requests = open_page(context, pages, collector, "gating.html")
+    expect(page.locator(".cpx-ph")).to_be_visible()  # the embed needs its placeholder
+    assert "/s/demo.js?l=en" in requests.files()
+
+
+def test_every_request_of_the_tag_names_only_the_pages_origin(
+        context: BrowserContext, pages: PageServer, collector: CollectorProcess) -> None:
+    # The page allows its full URL as Referer; the tag's own requests keep to the origin.
+    pages.headers["queue.html"] = {"Referrer-Policy": "unsafe-url"}
+    try:
+        page, requests = open_page(context, pages, collector, "queue.html" + SECRET_QUERY)
+        page.get_by_role("button", name="Accept all").click()
+        page.wait_for_function("window.cpx && cpx('consent').decided")
+        page.wait_for_timeout(300)
+    finally:
+        del pages.headers["queue.html"]
+    ours = [r for r in requests.seen if "/t.js" not in r["url"]]
+    kinds = {urlsplit(r["url"]).path for r in ours}
+    assert {"/s/demo.js", "/s/demo.css", "/p.gif", "/c.gif"} <= kinds
+    assert {r["referer"] for r in ours} == {pages.url + "/"}
+
+
+def test_the_tag_adds_one_global(browser: Browser, pages: PageServer,
+                                 collector: CollectorProcess) -> None:
+    context = browser.new_context()
+    try:
+        pages.collector = collector.url
+        page = context.new_page()
+        page.goto(pages.page("embed.html"))
+        before = set(page.evaluate("Object.keys(window)"))
+        page.goto(pages.page("gating.html"))
+        page.get_by_role("button", name="Accept all").click()
+        page.wait_for_function("window.order.length == 4")
+        page.click("#prefs")
+        expect(page.get_by_role("dialog")).to_be_visible()
+        after = set(page.evaluate("Object.keys(window).filter(k => isNaN(k))"))  # not frames
+        assert after - before == {"cpx", "order"}  # order is the page's own
+    finally:
+        context.close()
+
+
+def test_the_banner_and_placeholders_need_no_inline_style(
+        context: BrowserContext, pages: PageServer, collector: CollectorProcess) -> None:
+    page, _ = open_page(context, pages, collector, "gating.html")
+    page.get_by_role("button", name="Reject all").click()
+    expect(page.locator(".cpx-ph")).to_be_visible()
+    page.click("#prefs")
+    assert page.evaluate("document.querySelectorAll('[style]').length") == 0

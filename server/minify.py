@@ -1,0 +1,90 @@
+"""The tag's build: readable sources in static/, small files on the wire.
+
+JavaScript goes through jsmin (comments and whitespace), then calmjs.parse, which
+parses it, shortens the names local to each function and prints it compactly. On the
+way, reads of the site's settings (`settings.policyVersion`, `core.settings.mode`)
+become their short keys, and the properties t.js and b.js hand each other their short
+names, both from tagkeys.py. CSS goes through rcssmin. Each result is kept
+for the life of the process, so collectors started side by side (tests, workers that
+share a parent) build a file once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from calmjs.parse import asttypes, es5
+from calmjs.parse.unparsers.es5 import minify_print
+from calmjs.parse.walkers import Walker
+from jsmin import jsmin
+from rcssmin import cssmin
+
+from . import tagkeys
+
+
+class BuildError(Exception):
+    """A tag source the build cannot turn into what it promises (a bug in static/)."""
+
+
+@lru_cache(maxsize=32)
+def minify_js(text: str, shared_names: bool = False) -> str:
+    """Minified JavaScript; with shared_names (t.js and b.js), the names of tagkeys.py
+    shortened too."""
+    tree = es5(jsmin(text))
+    if shared_names:
+        shorten_settings(tree)
+        shorten_shared(tree)
+    merge_var_statements(tree)
+    return str(minify_print(tree, obfuscate=True, obfuscate_globals=False, drop_semi=True))
+
+
+@lru_cache(maxsize=32)
+def minify_css(text: str) -> str:
+    return str(cssmin(text))
+
+
+def settings_reads(tree: Any) -> list[Any]:
+    """The property reads on a settings object: settings.x, core.settings.x, receivedSettings.x."""
+    found = []
+    for node in Walker().filter(tree, lambda n: isinstance(n, asttypes.DotAccessor)):
+        receiver = node.node
+        name = (receiver.value if isinstance(receiver, asttypes.Identifier) else
+                receiver.identifier.value if isinstance(receiver, asttypes.DotAccessor) else None)
+        if name and tagkeys.holds_settings(name):
+            found.append(node)
+    return found
+
+
+def shorten_settings(tree: Any) -> None:
+    for node in settings_reads(tree):
+        name = node.identifier.value
+        if name not in tagkeys.SETTINGS:
+            raise BuildError(f"settings.{name} is read by the tag but not in tagkeys.SETTINGS")
+        node.identifier.value = tagkeys.SETTINGS[name]
+
+
+def shorten_shared(tree: Any) -> None:
+    """core.isGranted(…), {isGranted: …}: the names in tagkeys.SHARED, read or written."""
+    for node in Walker().filter(tree, lambda n: isinstance(n, (asttypes.DotAccessor,
+                                                               asttypes.Object))):
+        names = ([node.identifier] if isinstance(node, asttypes.DotAccessor) else
+                 [p.left for p in node.properties if isinstance(p.left, asttypes.PropIdentifier)])
+        for name in names:
+            name.value = tagkeys.SHARED.get(name.value, name.value)
+
+
+def merge_var_statements(tree: Any) -> None:
+    """`var a = 1; var b;` as `var a = 1, b;`: one keyword for neighbouring declarations,
+    which is all the readable source loses by declaring one thing per statement."""
+    bodies = [tree._children_list] + [
+        node.elements for node in Walker().filter(tree, lambda n: isinstance(n, asttypes.FuncBase))]
+    for body in bodies:
+        merged: list[Any] = []
+        for statement in body:
+            if (isinstance(statement, asttypes.VarStatement) and merged
+                    and isinstance(merged[-1], asttypes.VarStatement)):
+                merged[-1]._children_list.extend(statement._children_list)
+            else:
+                merged.append(statement)
+        body[:] = merged

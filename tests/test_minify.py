@@ -1,0 +1,51 @@
+"""The tag's build: jsmin, names shortened by calmjs.parse, the settings' keys and the
+shared properties from tagkeys.py, rcssmin; once per process."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from consentpixel import minify, tagkeys
+from consentpixel.tag import source
+
+TAG_SOURCES = ["t.js", "b.js", "a.js"]
+
+
+@pytest.mark.parametrize("name", TAG_SOURCES)
+def test_the_readable_names_do_not_reach_the_wire(name: str) -> None:
+    text = source(name)
+    built = minify.minify_js(text, shared_names=True)
+    assert len(built) < len(text) / 2 and "/*" not in built and "//" not in built.replace("://", "")
+    reads = set(re.findall(r"\bsettings\.(\w+)", text))
+    assert reads and reads <= set(tagkeys.SETTINGS)
+    for long in list(reads) + [n for n in tagkeys.SHARED if f".{n}" in text]:
+        assert not re.search(rf"\.{long}\b", built), long
+    assert "settings" not in built and "function (" not in built
+
+
+def test_a_settings_read_the_table_lacks_stops_the_build() -> None:
+    with pytest.raises(minify.BuildError, match="settings.colour"):
+        minify.minify_js("(function (core) { return core.settings.colour; })(x);", True)
+
+
+def test_neighbouring_declarations_share_one_var() -> None:
+    built = minify.minify_js("(function () { var a = 1; var b = [a]; return b; })();")
+    assert built.count("var ") == 1
+
+
+def test_other_scripts_keep_their_property_names() -> None:
+    built = minify.minify_js("(function (settings) { return settings.map.gpc; })(x);")
+    assert "settings" not in built and ".map.gpc" in built
+
+
+def test_each_file_is_built_once_per_process() -> None:
+    text = source("b.js")
+    first = minify.minify_js(text, shared_names=True)
+    assert minify.minify_js(text, shared_names=True) is first
+
+
+def test_css_keeps_combinators_and_calc() -> None:
+    css = "/* c */\n.a .b ,\n.c :focus-visible { width : calc(100% - 2rem) ;\n color: red; }\n"
+    assert minify.minify_css(css) == ".a .b,.c :focus-visible{width:calc(100% - 2rem);color:red}"
