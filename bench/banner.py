@@ -1,8 +1,9 @@
-"""The banner side by side with vanilla-cookieconsent 3: time to a visible Reject button.
+"""The banner side by side with its peers: time to a visible Reject button.
 
 Both banners sit on the same page, served by the same static server (this one, gzip -9,
 HTTP/1.1 on loopback): vanilla-cookieconsent's files from npm as its README sets them up
-(stylesheet and script in the page, the configuration beside them), consentpixel's
+(stylesheet and script in the page, the configuration beside them), Osano cookieconsent's
+and Orejime's released builds (vendored for the audit's tests) as theirs do, consentpixel's
 through the same server from a running collector (`consentpixel serve`), so that both
 are first-party. One Chromium; every round opens each banner on each link in turn, in a
 fresh context (empty cache, no cookie); "slow" is DevTools network emulation at 150 ms
@@ -31,6 +32,14 @@ from pathlib import Path
 from typing import Any
 
 NPM_PACKAGE = "vanilla-cookieconsent@3"
+# The released builds of two more peers, vendored (with their licences) for the audit's tests
+VENDORED = Path(__file__).resolve().parent.parent / "e2e" / "audit_sites" / "cmp"
+PEER_FILES = {  # path on the static server -> vendored file
+    "/osano/cookieconsent.min.css": "cookieconsent-3.1.1/cookieconsent.min.css",
+    "/osano/cookieconsent.min.js": "cookieconsent-3.1.1/cookieconsent.min.js",
+    "/orejime/orejime-standard.css": "orejime-3.2.1/orejime-standard.css",
+    "/orejime/orejime-standard.js": "orejime-3.2.1/orejime-standard-de.js",
+}
 NPM_CACHE = Path.home() / ".cache" / "consentpixel-bench"
 SLOW = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8,
         "uploadThroughput": 750_000 / 8}
@@ -57,7 +66,28 @@ PAGES = {
         '<link rel="stylesheet" href="/vcc/cookieconsent.css">'
         '<script defer src="/vcc/cookieconsent.umd.js"></script>'
         '<script defer src="/vcc/config.js"></script>', "", "[data-role=necessary]"),
+    # Osano's cookieconsent as its documentation shows it: stylesheet and script in
+    # <head>, initialised on the window's load event, opt-in.
+    "Osano cookieconsent 3": (
+        '<link rel="stylesheet" href="/osano/cookieconsent.min.css">'
+        '<script src="/osano/cookieconsent.min.js"></script>'
+        '<script src="/osano/config.js"></script>', "", ".cc-deny"),
+    # Orejime as its README shows it: stylesheet, configuration, then the standard build.
+    "Orejime 3": (
+        '<link rel="stylesheet" href="/orejime/orejime-standard.css">'
+        '<script src="/orejime/config.js"></script>'
+        '<script src="/orejime/orejime-standard.js"></script>', "",
+        ".orejime-Button--decline"),
 }
+OSANO_CONFIG = """window.addEventListener('load', function () {
+  window.cookieconsent.initialise({type: 'opt-in', content: {
+    message: 'We count visits and campaign results in aggregate, without identifying you.',
+    allow: 'Accept all', deny: 'Reject all', link: 'Learn more'}});
+});
+"""
+OREJIME_CONFIG = """window.orejimeConfig = {privacyPolicyUrl: '/privacy.html', purposes: [
+  {id: 'analytics', title: 'Analytics', description: 'Counts page views in aggregate.'}]};
+"""
 # As vanilla-cookieconsent's documentation configures it: one optional category; it
 # hides from automated browsers unless told not to, and this one is automated.
 VANILLA_CONFIG = """CookieConsent.run({
@@ -126,6 +156,11 @@ class StaticServer:
                            ("cookieconsent.umd.js", "application/javascript")):
             self.files[f"/vcc/{file}"] = ((vanilla / file).read_bytes(), kind)
         self.files["/vcc/config.js"] = (VANILLA_CONFIG.encode(), "application/javascript")
+        for path, vendored in PEER_FILES.items():
+            kind = "text/css" if path.endswith(".css") else "application/javascript"
+            self.files[path] = ((VENDORED / vendored).read_bytes(), kind)
+        self.files["/osano/config.js"] = (OSANO_CONFIG.encode(), "application/javascript")
+        self.files["/orejime/config.js"] = (OREJIME_CONFIG.encode(), "application/javascript")
         self.files["/vcc/cookieconsent-config.js"] = (
             b"import '/vcc/cookieconsent.umd.js';\n" + VANILLA_CONFIG.encode(),
             "application/javascript")
@@ -277,4 +312,7 @@ def table(results: list[Result], rounds: int) -> str:
                  f"vanilla-cookieconsent set up as its documentation does, "
                  f"{ours / slow['vanilla-cookieconsent 3, all in <head>']:.2f}× with "
                  f"all of it in <head>.")
+    behind = [tag for tag, time in slow.items() if tag != "consentpixel" and time <= ours]
+    lines.append("It is ahead of every other banner here on the slow link." if not behind
+                 else f"On the slow link it is not ahead of: {', '.join(behind)}.")
     return "\n".join(lines)
