@@ -177,7 +177,8 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "gpcCategories": sorted(site.gpc_categories),
         "cookies": {name: list(cat.cookies) for name, cat in categories.items() if cat.cookies},
         "separators": privacy.SEPARATORS,
-        "rules": [list(rule) for rule in privacy.TAG_RULES],
+        # [placeholder, pattern, 1 if it reads the flattened value]: JS needs no booleans
+        "rules": [[name, pattern, int(flat)] for name, pattern, flat in privacy.TAG_RULES],
         "countsAutomation": site.count_automation,
         "tallies": site.consent_tallies,
         "layout": site.banner,
@@ -197,7 +198,8 @@ def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
                              **site.text.get(lang, {})}
     words["cats"] = {name: [pick(cat.label), pick(cat.description)]
                      for name, cat in site.categories.items()}
-    words["rtl"] = lang in texts.RTL_LANGUAGES
+    if lang in texts.RTL_LANGUAGES:  # left to right goes without saying
+        words["rtl"] = True
     words["lang"] = lang
     if not gpc:
         del words["gpc"]
