@@ -106,7 +106,8 @@ class SiteFiles:
         self.site = site
         self.tag = tag
         self.scripts: dict[tuple[bool, str | None, bool], Asset] = {}
-        self.stylesheet = Asset.build(theme_css(site) + tag.styles, CSS, SITE_CACHE)
+        self.stylesheet = Asset.build(theme_css(site) + layout_css(tag.styles, site.banner),
+                                      CSS, SITE_CACHE)
         self.consent_mode = consent_mode_script(site)
 
     def script(self, request: Request) -> Response:
@@ -227,6 +228,22 @@ def theme_css(site: Site) -> str:
                                           for name, value in values.items()) + "}"
 
     return block(light) + "@media (prefers-color-scheme:dark){" + block(dark) + "}"
+
+
+# A rule of the minified stylesheet (b.css has no nested blocks), and a layout's class.
+CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+LAYOUT_CLASS = re.compile(r"\.cpx-(bar|box|modal)\b")
+
+
+def layout_css(css: str, layout: str) -> str:
+    """The stylesheet without the selectors of the layouts the site does not use (its
+    banner is one layout, settings.py `banner`); a rule left without selectors goes."""
+    def keep(rule: re.Match[str]) -> str:
+        selectors = [selector for selector in rule.group(1).split(",")
+                     if all(name == layout for name in LAYOUT_CLASS.findall(selector))]
+        return ",".join(selectors) + "{" + rule.group(2) + "}" if selectors else ""
+
+    return CSS_RULE.sub(keep, css)
 
 
 def consent_mode_script(site: Site) -> Asset:

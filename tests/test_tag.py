@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from consentpixel import config, demo, tagkeys
 from consentpixel.app import create_app
 from consentpixel.audit.model import TagSettings
-from consentpixel.tag import TagFiles, language, site_settings
+from consentpixel.tag import TagFiles, language, layout_css, site_settings
 
 # gzip -9 of what the collector serves to each visitor (the files the tag asks for:
 # e2e/test_tag_loading.py checks that a browser asks for these and no others). A first
@@ -175,6 +175,23 @@ def test_the_stylesheet_carries_the_sites_theme_light_and_dark(tmp_path_factory:
     assert "--cpx-accent:rgb(120, 220, 150)" in dark.split("}")[0]
     assert ".cpx-box" in css and ".cpx :focus-visible" in css  # rcssmin keeps combinators
     assert '"b":"box"' in settings
+
+
+@pytest.mark.parametrize("layout, kept, dropped", [
+    ("bar", ".cpx-bar{inset:0}.cpx-cat b{x:1}", ".cpx-box"),
+    ("box", ".cpx-box{w:1}.cpx-box{inset:1}.cpx-cat b{x:1}", ".cpx-modal"),
+    ("modal", ".cpx-modal{w:1}.cpx-modal::backdrop{b:0}.cpx-cat b{x:1}", ".cpx-bar"),
+])
+def test_the_stylesheet_keeps_only_the_sites_layout(layout: str, kept: str, dropped: str) -> None:
+    css = (".cpx-bar{inset:0}.cpx-box,.cpx-modal{w:1}.cpx-box{inset:1}"
+           ".cpx-modal::backdrop{b:0}.cpx-cat b{x:1}")
+    assert layout_css(css, layout) == kept and dropped not in kept
+
+
+def test_a_sites_stylesheet_carries_its_layout_alone(client: TestClient) -> None:
+    css = served(client, "/s/demo.css").decode()  # the demo's banner is a bar
+    assert ".cpx-bar{" in css and ".cpx-cat input{" in css and ".cpx-ph button" in css
+    assert ".cpx-box" not in css and ".cpx-modal" not in css and "backdrop" not in css
 
 
 @pytest.mark.parametrize("name, value", [("accent", "red;}body{display:none"),
