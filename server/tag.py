@@ -6,6 +6,7 @@
     /s/SITE.js?l=LANG     … and the banner's texts in one language and the consent
                           module (b.js): a visitor who has to decide
     /s/SITE.css           the site's theme and the banner's stylesheet
+    /h.js                 the release of held scripts and embeds, on pages that hold some
     /w.js                 the words of the console warnings, only when something is wrong
     /gcm/SITE.js          Google Consent Mode defaults and updates, for sites that want it
 
@@ -89,6 +90,7 @@ class TagFiles:
         self.warnings = minify_js(source("w.js"))
         self.files = {
             "t.js": Asset.build(minify_js(source("t.js"), shared_names=True), JS, CORE_CACHE),
+            "h.js": Asset.build(minify_js(source("h.js"), shared_names=True), JS, CORE_CACHE),
             "w.js": Asset.build(self.warnings.replace(PROBLEM_TOKEN, PROBLEM_FROM_URL), JS,
                                 CORE_CACHE),
         }

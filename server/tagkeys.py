@@ -53,6 +53,8 @@ SHARED = {
     "choose": "c",
     "granted": "y",
     "underGpc": "x",
+    "held": "d",
+    "load": "q",
 }
 
 

@@ -259,6 +259,8 @@
     } else if (command == '_module') {
       moduleFactory = first;
       partArrived();
+    } else if (command == '_held') {
+      module.held(first);  // h.js, which the module asked for
     } else if (command == '_config') {
       configure(first);
     } else if (settings) {
@@ -274,7 +276,7 @@
   // What the core hands the attribution and the consent module.
   var core = {isGranted: isGranted, state: consentState, applyDecision: applyDecision,
     waiting: waiting, send: send, pixel: pixel, scrub: scrub, own: own, attempt: attempt,
-    parameter: parameter, warn: warn};
+    parameter: parameter, warn: warn, load: load};
 
   // The settings: the first to arrive start the tag; the texts may come later, with the
   // consent module.

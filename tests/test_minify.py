@@ -10,7 +10,7 @@ import pytest
 from consentpixel import minify, tagkeys
 from consentpixel.tag import source
 
-TAG_SOURCES = ["t.js", "b.js", "a.js"]
+TAG_SOURCES = ["t.js", "b.js", "a.js", "h.js"]
 
 
 @pytest.mark.parametrize("name", TAG_SOURCES)

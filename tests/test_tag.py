@@ -75,7 +75,7 @@ def test_gzip_is_served_at_level_nine(client: TestClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
 
 
-SCRIPTS = ["/t.js", "/w.js", "/s/demo.js?", "/s/demo.js?a=1", "/s/demo.js?l=en",
+SCRIPTS = ["/t.js", "/h.js", "/w.js", "/s/demo.js?", "/s/demo.js?a=1", "/s/demo.js?l=en",
            "/s/demo.js?a=1&l=de", "/gcm/demo.js"]
 
 
