@@ -108,8 +108,8 @@ class SiteFiles:
         self.site = site
         self.tag = tag
         self.scripts: dict[tuple[bool, str | None, bool], Asset] = {}
-        self.stylesheet = Asset.build(theme_css(site) + layout_css(tag.styles, site.banner),
-                                      CSS, SITE_CACHE)
+        styles = layout_css(tag.styles, site.banner)
+        self.stylesheet = Asset.build(theme_css(site, styles) + styles, CSS, SITE_CACHE)
         self.consent_mode = consent_mode_script(site)
 
     def script(self, request: Request) -> Response:
@@ -220,10 +220,15 @@ def as_js(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def theme_css(site: Site) -> str:
-    """The site's theme as custom properties; the dark_… ones for a dark color scheme."""
-    light = {name: value for name, value in site.theme.items() if not name.startswith("dark_")}
-    dark = {name[5:]: value for name, value in site.theme.items() if name.startswith("dark_")}
+def theme_css(site: Site, styles: str) -> str:
+    """The site's theme as custom properties; the dark_… ones for a dark color scheme.
+    Only those the styles use: a bar has no rounded corners."""
+    used = {name for name in site.theme
+            if f"var(--cpx-{name.removeprefix('dark_').replace('_', '-')})" in styles}
+    light = {name: value for name, value in site.theme.items()
+             if name in used and not name.startswith("dark_")}
+    dark = {name[5:]: value for name, value in site.theme.items()
+            if name in used and name.startswith("dark_")}
 
     def block(values: dict[str, str]) -> str:
         return ".cpx,.cpx-ph{" + ";".join(f"--cpx-{name.replace('_', '-')}:{value}"

@@ -213,7 +213,7 @@ cpx('_module', function (core) {
     // Privacy Control refuses, but not allow it, which only the visitor's switch does.
     choose: function (choices) {
       decide(settings.categories.filter(function (category) {
-        var named = Object.prototype.hasOwnProperty.call(choices, category);
+        var named = {}.hasOwnProperty.call(choices, category);
         var wanted = named && !!choices[category];
         return named && !locked(category) ? wanted : core.isGranted(category) && (!named || wanted);
       }));

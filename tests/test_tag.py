@@ -192,6 +192,7 @@ def test_a_sites_stylesheet_carries_its_layout_alone(client: TestClient) -> None
     css = served(client, "/s/demo.css").decode()  # the demo's banner is a bar
     assert ".cpx-bar{" in css and ".cpx-cat input{" in css and ".cpx-ph button" in css
     assert ".cpx-box" not in css and ".cpx-modal" not in css and "backdrop" not in css
+    assert "--cpx-radius:" not in css and "--cpx-button-radius:" in css  # a bar has no corners
 
 
 @pytest.mark.parametrize("name, value", [("accent", "red;}body{display:none"),
