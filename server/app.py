@@ -36,6 +36,7 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
     routes: list[BaseRoute] = [
         Route("/", index),
         Route("/t.js", tag_file),
+        Route("/h.js", tag_file),
         Route("/w.js", tag_file),
         Route("/s/{site}.js", site_script),
         Route("/s/{site}.css", site_stylesheet),

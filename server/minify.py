@@ -36,6 +36,7 @@ def minify_js(text: str, shared_names: bool = False) -> str:
         shorten_settings(tree)
         shorten_shared(tree)
     merge_var_statements(tree)
+    unwrap_single_statements(tree)
     return str(minify_print(tree, obfuscate=True, obfuscate_globals=False, drop_semi=True))
 
 
@@ -88,3 +89,33 @@ def merge_var_statements(tree: Any) -> None:
             else:
                 merged.append(statement)
         body[:] = merged
+
+
+# Statements that end in a nested statement: one of them as the body of an `if` that has
+# an `else` could take that `else` for its own once unwrapped.
+DANGLING = (asttypes.If, asttypes.For, asttypes.ForIn, asttypes.While, asttypes.With,
+            asttypes.Label)
+
+
+def unwrap_single_statements(tree: Any) -> None:
+    """`if (a) { b(); }` as `if (a) b();`: the braces the readable source keeps around a
+    single statement, dropped where the meaning cannot change."""
+    for node in Walker().filter(tree, lambda n: isinstance(n, (asttypes.If, asttypes.For,
+                                                               asttypes.ForIn, asttypes.While))):
+        if isinstance(node, asttypes.If):
+            if single(node.consequent) and not (
+                    node.alternative is not None
+                    and isinstance(node.consequent._children_list[0], DANGLING)):
+                node.consequent = node.consequent._children_list[0]
+            if node.alternative is not None and single(node.alternative):
+                node.alternative = node.alternative._children_list[0]
+        elif single(node.statement):
+            node.statement = node.statement._children_list[0]
+
+
+def single(statement: Any) -> bool:
+    """A block of one statement that is not a declaration (a function declared in a
+    block, or a block of `var`s, keeps its braces)."""
+    return (isinstance(statement, asttypes.Block) and len(statement._children_list) == 1
+            and not isinstance(statement._children_list[0], (asttypes.FuncDecl,
+                                                             asttypes.VarStatement)))

@@ -6,6 +6,7 @@
     /s/SITE.js?l=LANG     … and the banner's texts in one language and the consent
                           module (b.js): a visitor who has to decide
     /s/SITE.css           the site's theme and the banner's stylesheet
+    /h.js                 the release of held scripts and embeds, on pages that hold some
     /w.js                 the words of the console warnings, only when something is wrong
     /gcm/SITE.js          Google Consent Mode defaults and updates, for sites that want it
 
@@ -89,6 +90,7 @@ class TagFiles:
         self.warnings = minify_js(source("w.js"))
         self.files = {
             "t.js": Asset.build(minify_js(source("t.js"), shared_names=True), JS, CORE_CACHE),
+            "h.js": Asset.build(minify_js(source("h.js"), shared_names=True), JS, CORE_CACHE),
             "w.js": Asset.build(self.warnings.replace(PROBLEM_TOKEN, PROBLEM_FROM_URL), JS,
                                 CORE_CACHE),
         }
@@ -106,7 +108,8 @@ class SiteFiles:
         self.site = site
         self.tag = tag
         self.scripts: dict[tuple[bool, str | None, bool], Asset] = {}
-        self.stylesheet = Asset.build(theme_css(site) + tag.styles, CSS, SITE_CACHE)
+        styles = layout_css(tag.styles, site.banner)
+        self.stylesheet = Asset.build(theme_css(site, styles) + styles, CSS, SITE_CACHE)
         self.consent_mode = consent_mode_script(site)
 
     def script(self, request: Request) -> Response:
@@ -177,7 +180,8 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "gpcCategories": sorted(site.gpc_categories),
         "cookies": {name: list(cat.cookies) for name, cat in categories.items() if cat.cookies},
         "separators": privacy.SEPARATORS,
-        "rules": [list(rule) for rule in privacy.TAG_RULES],
+        # [placeholder, pattern, 1 if it reads the flattened value]: JS needs no booleans
+        "rules": [[name, pattern, int(flat)] for name, pattern, flat in privacy.TAG_RULES],
         "countsAutomation": site.count_automation,
         "tallies": site.consent_tallies,
         "layout": site.banner,
@@ -197,7 +201,8 @@ def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
                              **site.text.get(lang, {})}
     words["cats"] = {name: [pick(cat.label), pick(cat.description)]
                      for name, cat in site.categories.items()}
-    words["rtl"] = lang in texts.RTL_LANGUAGES
+    if lang in texts.RTL_LANGUAGES:  # left to right goes without saying
+        words["rtl"] = True
     words["lang"] = lang
     if not gpc:
         del words["gpc"]
@@ -215,16 +220,37 @@ def as_js(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def theme_css(site: Site) -> str:
-    """The site's theme as custom properties; the dark_… ones for a dark color scheme."""
-    light = {name: value for name, value in site.theme.items() if not name.startswith("dark_")}
-    dark = {name[5:]: value for name, value in site.theme.items() if name.startswith("dark_")}
+def theme_css(site: Site, styles: str) -> str:
+    """The site's theme as custom properties; the dark_… ones for a dark color scheme.
+    Only those the styles use: a bar has no rounded corners."""
+    used = {name for name in site.theme
+            if f"var(--cpx-{name.removeprefix('dark_').replace('_', '-')})" in styles}
+    light = {name: value for name, value in site.theme.items()
+             if name in used and not name.startswith("dark_")}
+    dark = {name[5:]: value for name, value in site.theme.items()
+            if name in used and name.startswith("dark_")}
 
     def block(values: dict[str, str]) -> str:
         return ".cpx,.cpx-ph{" + ";".join(f"--cpx-{name.replace('_', '-')}:{value}"
                                           for name, value in values.items()) + "}"
 
     return block(light) + "@media (prefers-color-scheme:dark){" + block(dark) + "}"
+
+
+# A rule of the minified stylesheet (b.css has no nested blocks), and a layout's class.
+CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+LAYOUT_CLASS = re.compile(r"\.cpx-(bar|box|modal)\b")
+
+
+def layout_css(css: str, layout: str) -> str:
+    """The stylesheet without the selectors of the layouts the site does not use (its
+    banner is one layout, settings.py `banner`); a rule left without selectors goes."""
+    def keep(rule: re.Match[str]) -> str:
+        selectors = [selector for selector in rule.group(1).split(",")
+                     if all(name == layout for name in LAYOUT_CLASS.findall(selector))]
+        return ",".join(selectors) + "{" + rule.group(2) + "}" if selectors else ""
+
+    return CSS_RULE.sub(keep, css)
 
 
 def consent_mode_script(site: Site) -> Asset:

@@ -43,16 +43,17 @@ SHARED = {
     "attempt": "e",
     "scrub": "r",
     "parameter": "m",
-    "landing": "l",
+    "pageView": "l",
     "keep": "k",
-    "touch": "u",
-    "conversion": "v",
+    "parameters": "v",
     "warn": "z",
     "showBanner": "b",
     "showPreferences": "o",
     "choose": "c",
     "granted": "y",
     "underGpc": "x",
+    "held": "d",
+    "load": "q",
 }
 
 

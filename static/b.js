@@ -1,6 +1,7 @@
 /*
  * consentpixel consent module: the banner and its preferences, the decision cookie,
- * withdrawal, the tally of decisions, and the scripts and embeds held until consent.
+ * withdrawal, the tally of decisions; h.js releases the scripts and embeds held until
+ * consent.
  *
  * The collector serves it after the site's settings and texts (/s/SITE.js?l=…); it
  * hands t.js a factory, which t.js calls with its core once the site's stylesheet has
@@ -18,7 +19,9 @@ cpx('_module', function (core) {
   var attempt = core.attempt;  // runs a step; what it throws stays ours
   var box,        // the banner's element, while it is open
     opener,       // what had focus when it opened
-    nested;       // the preferences were opened from the banner
+    nested,       // the preferences were opened from the banner
+    held,         // the release of what the page holds (h.js), once here
+    heldAsked;    // … and h.js asked for
 
   function escape(text) {
     return ('' + (text || '')).replace(/[&<>"']/g, function (character) {
@@ -87,48 +90,14 @@ cpx('_module', function (core) {
 
   // ---- what the page holds until consent ----
 
-  // Scripts (type="text/plain" data-cpx-category) run in document order once their
-  // category is granted, keeping their nonce; embeds (data-cpx-src) load; a held embed
-  // whose category is refused shows what it needs and a button that allows just that.
+  // h.js releases it: loaded once, only on a page that holds something, and run after
+  // every decision (and on arrival, for the decisions made while it was on its way).
   function release() {
-    var held = [].filter.call(document.querySelectorAll('[data-cpx-category]'), function (element) {
-      var category = element.getAttribute('data-cpx-category');
-      var placeholder = element.previousElementSibling;
-      var words = own(texts.cats, category);
-      if (core.isGranted(category)) return !element.removeAttribute('data-cpx-category');
-      if (element.tagName == 'IFRAME' && words && !(placeholder && placeholder.className == 'cpx-ph')) {
-        placeholder = document.createElement('div');
-        placeholder.className = 'cpx-ph';
-        placeholder.innerHTML = '<p>' + escape(words[0] + ': ' + words[1]) + '</p>' +
-          button('allow', texts.allow + ': ' + words[0]);
-        placeholder.lastChild.onclick = function () {
-          decide(settings.categories.filter(core.isGranted).concat(category));
-        };
-        element.hidden = true;
-        element.before(placeholder);
-      }
-    });
-    (function next(i) {
-      var old = held[i];
-      var element;
-      if (!old) return;
-      if (old.tagName != 'SCRIPT') {
-        element = old.previousElementSibling;
-        if (element && element.className == 'cpx-ph') element.remove();
-        old.hidden = false;
-        old.src = old.getAttribute('data-cpx-src');
-        return next(i + 1);
-      }
-      element = document.createElement('script');
-      [].map.call(old.attributes, function (attribute) {
-        if (attribute.name != 'type') element.setAttribute(attribute.name, attribute.value);
-      });
-      element.nonce = old.nonce;
-      if (old.src) element.onload = element.onerror = function () { next(i + 1); };
-      else element.text = old.text;
-      old.replaceWith(element);
-      if (!old.src) next(i + 1);
-    })(0);
+    if (held) held();
+    else if (!heldAsked && document.querySelector('[data-cpx-category]')) {
+      heldAsked = 1;
+      core.load('h.js');
+    }
   }
 
   // ---- the banner ----
@@ -233,13 +202,18 @@ cpx('_module', function (core) {
   if (navigator.webdriver && !settings.countsAutomation) core.warn('automation');
   release();
   return {
+    // h.js hands over its release, given what it needs of this module
+    held: function (factory) {
+      held = factory(core, decide, button, escape);
+      held();
+    },
     showBanner: function () { show(); },
     showPreferences: function () { show(1); },
     // The page's cpx('consent', {…}): changes what it names; it may refuse what Global
     // Privacy Control refuses, but not allow it, which only the visitor's switch does.
     choose: function (choices) {
       decide(settings.categories.filter(function (category) {
-        var named = Object.prototype.hasOwnProperty.call(choices, category);
+        var named = {}.hasOwnProperty.call(choices, category);
         var wanted = named && !!choices[category];
         return named && !locked(category) ? wanted : core.isGranted(category) && (!named || wanted);
       }));

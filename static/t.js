@@ -33,7 +33,6 @@
   var waiting = [];         // events tracked before the decision: [name, properties, path]
   var moduleWaiters = [];   // what to do once the consent module has started
   var unattributed = [];    // conversions waiting for the attribution
-  var landing = '';         // the campaign this page was reached from, as pixel parameters
   var settings,             // the site's settings, see tag.site_settings() on the collector
     decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
     lastPath,               // the path of the last page view
@@ -169,11 +168,12 @@
     return state;
   }
 
-  // A decision read or made: keep the campaign touch if allowed, tell the page.
+  // A decision read or made: the attribution keeps the campaign touch if allowed; the
+  // page is told.
   function applyDecision(made) {
     decision = made || decision;
     attempt(function () {
-      if (landing && isGranted(settings.attributionCategory)) attribution.keep(landing);
+      if (attribution) attribution.keep();
     });
     attempt(function () {
       document.dispatchEvent(new CustomEvent('cpx:consent', {detail: consentState()}));
@@ -190,17 +190,15 @@
     else if (!decision) waiting.push(event);
   }
 
-  // Page views carry their own landing; conversions the kept touch (last touch), and
-  // what the attribution makes of their value, currency and order ID: they wait for it.
+  // The attribution adds the campaign, and what it makes of a conversion's value,
+  // currency and order ID: conversions wait for it.
   function send(event) {
     var name = event[0];
-    var conversion = name != 'pageview';
-    if (conversion && !attribution) {
+    if (name != 'pageview' && !attribution) {
       unattributed.push(event);
       return attributionAsked || loadSettings(1);
     }
-    pixel('p.gif?s=' + settings.site +
-      (conversion ? (attribution.touch() || landing) + attribution.conversion(event[1]) : landing) +
+    pixel('p.gif?s=' + settings.site + (attribution ? attribution.parameters(event) : '') +
       parameter('e', name) +
       parameter('r', referrerHost != location.host && referrerHost) +
       parameter('a', settings.categories.filter(isGranted).join('-')) +
@@ -233,7 +231,7 @@
   function pageView() {
     if (location.pathname != lastPath) {
       lastPath = location.pathname;
-      landing = attribution && attribution.landing() || landing;
+      if (attribution) attribution.pageView();
       if (own(settings.events, 'pageview')) track('pageview');
     }
   }
@@ -259,6 +257,8 @@
     } else if (command == '_module') {
       moduleFactory = first;
       partArrived();
+    } else if (command == '_held') {
+      module.held(first);  // h.js, which the module asked for
     } else if (command == '_config') {
       configure(first);
     } else if (settings) {
@@ -274,7 +274,7 @@
   // What the core hands the attribution and the consent module.
   var core = {isGranted: isGranted, state: consentState, applyDecision: applyDecision,
     waiting: waiting, send: send, pixel: pixel, scrub: scrub, own: own, attempt: attempt,
-    parameter: parameter, warn: warn};
+    parameter: parameter, warn: warn, load: load};
 
   // The settings: the first to arrive start the tag; the texts may come later, with the
   // consent module.

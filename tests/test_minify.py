@@ -10,7 +10,7 @@ import pytest
 from consentpixel import minify, tagkeys
 from consentpixel.tag import source
 
-TAG_SOURCES = ["t.js", "b.js", "a.js"]
+TAG_SOURCES = ["t.js", "b.js", "a.js", "h.js"]
 
 
 @pytest.mark.parametrize("name", TAG_SOURCES)
@@ -49,3 +49,15 @@ def test_each_file_is_built_once_per_process() -> None:
 def test_css_keeps_combinators_and_calc() -> None:
     css = "/* c */\n.a .b ,\n.c :focus-visible { width : calc(100% - 2rem) ;\n color: red; }\n"
     assert minify.minify_css(css) == ".a .b,.c :focus-visible{width:calc(100% - 2rem);color:red}"
+
+
+@pytest.mark.parametrize("source, built", [
+    ("if (a) { b(); } else { c(); }", "if(a)b();else c()"),
+    ("for (;;) { d(); }", "for(;;)d()"),
+    # the inner if would take the else: its braces stay
+    ("if (a) { if (b) c(); } else { d(); }", "if(a){if(b)c()}else d()"),
+    ("if (a) { b(); c(); }", "if(a){b();c()}"),
+])
+def test_single_statements_lose_their_braces_where_the_meaning_stays(source: str,
+                                                                     built: str) -> None:
+    assert minify.minify_js(source) == built
