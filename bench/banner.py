@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from consentpixel.testing.chains import chain_depth
+
 NPM_PACKAGE = "vanilla-cookieconsent@3"
 # The released builds of two more peers, vendored (with their licences) for the audit's tests
 VENDORED = Path(__file__).resolve().parent.parent / "e2e" / "audit_sites" / "cmp"
@@ -236,15 +238,7 @@ def measure(browser: Any, server: StaticServer, tag: str, link: str) -> tuple[fl
 
         def on_request(event: dict[str, Any]) -> None:
             url = event["request"]["url"]
-            initiator = event.get("initiator", {})
-            urls = [initiator.get("url", "")]
-            stack = initiator.get("stack")
-            while stack:
-                urls += [frame["url"] for frame in stack.get("callFrames", [])]
-                stack = stack.get("parent")
-            depth = 0 if event.get("type") == "Document" else 1 + max(
-                (depths.get(u, 0) for u in urls if u), default=0)
-            depths.setdefault(url, depth)
+            chain_depth(event, depths)
             if event.get("type") in ("Script", "Stylesheet"):
                 ours.append(url)
 

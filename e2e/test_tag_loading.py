@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from consentpixel.testing.chains import chain_depth
 from tests.test_tag import FIRST_VISIT_BUDGET, RETURNING_BUDGET
 
 from .conftest import CollectorProcess, PageServer, start_collector
@@ -54,16 +55,7 @@ class Requests:
 
     def on_request(self, event: dict[str, Any]) -> None:
         url = event["request"]["url"]
-        initiator = event.get("initiator", {})
-        urls = [initiator.get("url", "")]
-        stack = initiator.get("stack")
-        while stack:
-            urls += [frame["url"] for frame in stack.get("callFrames", [])]
-            stack = stack.get("parent")
-        depth = 1 + max((self.depths.get(u, 0) for u in urls if u), default=0)
-        if event.get("type") == "Document":
-            depth = 0
-        self.depths.setdefault(url, depth)
+        depth = chain_depth(event, self.depths)
         if url.startswith(self.collector):
             self.seen.append({"url": url, "depth": depth,
                               "referer": event["request"]["headers"].get("Referer", "")})

@@ -4,6 +4,7 @@
                  its URL, output and counts (`start_collector` starts one)
 - `pages.py`     `PageServer`: your pages on http://localhost:PORT, pointing at it
 - `visit.py`     `Visit`: one visitor in headless Chromium, deciding and asserting
+- `chains.py`    `chain_depth`: how many requests in sequence came before a request
 
 The plugin (consentpixel.pytest_plugin) keeps only its options and fixtures.
 """
