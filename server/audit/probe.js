@@ -206,6 +206,20 @@ function tagStarted() {
   return window.__consentpixelAudit && window.__consentpixelAudit.events.length > 0;
 }
 
+// Whether the page's main thread has been idle since the audit first asked with this
+// token. A script downloaded but not yet run (on a busy machine) keeps it busy, so a
+// step does not end between a tracker's download and the cookie it then sets.
+function idleAfter(token) {
+  const audit = window.__consentpixelAudit;
+  if (!audit) return true;  // not a page the audit's init script saw: nothing to wait on
+  if (audit.idle && audit.idle.token === token) return audit.idle.idle;
+  const fresh = audit.idle = {token, idle: false};
+  const done = () => { fresh.idle = true; };
+  if (window.requestIdleCallback) requestIdleCallback(done, {timeout: 2000});
+  else setTimeout(done, 50);
+  return false;
+}
+
 function countConsentEvents() {
   return window.__consentpixelAudit.events.length;
 }

@@ -38,6 +38,7 @@ CLAIM_GPC = init_script("claimGpc")
 FIND_TAG = page_function("findTag")
 TAG_STARTED = page_function("tagStarted")
 COUNT_CONSENT_EVENTS = page_function("countConsentEvents")
+IDLE_AFTER = page_function("idleAfter")
 CONSENT_EVENT_AFTER = page_function("consentEventAfter")
 READ_CONSENT = page_function("readConsent")
 READ_BUTTONS = page_function("readButtons")
@@ -122,6 +123,7 @@ class Session:
         self.page.on("load", self.on_load)
         self.snapshots: list[Snapshot] = []
         self.began = 0.0
+        self.idle_token = 0  # quiet() asks the page whether it was idle, afresh each time
 
     def on_load(self, _: Any) -> None:
         self.loaded = True
@@ -170,10 +172,18 @@ class Session:
             raise PageError(f"did not load within {self.options.timeout:g} s")
 
     def quiet(self) -> Steps[None]:
-        """Until no request began for --settle seconds and none is in flight (a page
-        that never falls quiet ends its step after ten times that, or the timeout)."""
+        """Until no request began for --settle seconds, none is in flight and the page's
+        main thread has been idle since (a page that never falls quiet ends its step
+        after ten times that, or the timeout)."""
         cap = min(self.options.timeout, max(10.0, self.options.settle * 10))
-        yield from self.until(lambda: self.recorder.quiet(self.options.settle), cap)
+
+        def settled() -> bool:
+            if not self.recorder.quiet(self.options.settle):
+                self.idle_token += 1  # idleness counts from the network's quiet on
+                return False
+            return bool(self.read(IDLE_AFTER, True, self.idle_token))
+
+        yield from self.until(settled, cap)
 
     def read(self, script: str, default: Any, arg: Any = None) -> Any:
         """What a script says of the page, or default when the page went away meanwhile

@@ -150,3 +150,37 @@ def test_the_commercial_managers_are_recognised_and_answered_through_their_apis(
     # Markup alone is no API to call: the audit then clicks, as a visitor does.
     assert tuple(found["answers"]) == api
     assert found["calls"] == calls
+
+
+# -- idleAfter: a step ends only once the page's main thread has been idle -------------
+
+IDLE = """
+const vm = require('vm');
+const idle = [];  // the callbacks requestIdleCallback was given, run when the test says
+const sandbox = {requestIdleCallback: callback => idle.push(callback),
+                 __consentpixelAudit: {events: []}};  // as the audit's init script leaves it
+sandbox.window = sandbox;
+vm.createContext(sandbox);
+const call = token => vm.runInContext(`(${PROBE})(${token})`, sandbox);
+const seen = [];
+seen.push(call(1));                       // asked first: not yet idle
+seen.push(call(1));                       // the page has been busy since
+idle.splice(0).forEach(f => f());         // now its main thread idles
+seen.push(call(1));
+seen.push(call(2));                       // asked afresh (the network was busy again)
+seen.push(call(2));
+idle.splice(0).forEach(f => f());
+seen.push(call(2));
+sandbox.__consentpixelAudit = undefined;  // a page the init script did not see
+seen.push(call(3));
+console.log(JSON.stringify(seen));
+"""
+
+
+def test_idleness_counts_only_from_the_token_it_was_asked_with() -> None:
+    node = shutil.which("node")
+    assert node, "running probe.js needs Node.js (`make test` installs it with apt)"
+    script = f"const PROBE = {json.dumps(probe.page_function('idleAfter'))};\n{IDLE}"
+    done = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [False, False, True, False, False, True, True]
