@@ -56,7 +56,7 @@ ARTICLE = "".join(f"<p>Paragraph {i}: the page both banners sit on.</p>" for i i
 # banner -> what goes into <head>, what ends <body>, its Reject button
 PAGES = {
     "consentpixel": (
-        '<script async src="/t.js" data-site="bench"></script>', "", "[data-a=reject]"),
+        '<script async src="/t.js?site=bench"></script>', "", "[data-a=reject]"),
     # As its getting-started page sets it up: the stylesheet in <head>, at the end of
     # <body> a module with the configuration, which imports the script.
     "vanilla-cookieconsent 3": (

@@ -173,7 +173,7 @@ def browse(url: str, tagged: list[corpus.Planting], scratch: Path) -> None:
     pages_dir.mkdir(exist_ok=True)
     (pages_dir / "corpus.html").write_text(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Account</title>'
-        f'<script async src="{{{{collector}}}}/t.js" data-site="{corpus.SITE}"></script>'
+        f'<script async src="{{{{collector}}}}/t.js?site={corpus.SITE}"></script>'
         "</head><body><h1>Your account</h1></body></html>")
     pages = PageServer(pages_dir)
     pages.collector = url

@@ -35,10 +35,10 @@ POLLUTED = ("Object.prototype.uid = 'jane.doe@example.com'; "
             "Object.prototype.utm_campaign = 'polluted'; Object.prototype.value = '99';")
 GCM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>GCM</title>
 <script src="{{collector}}/gcm/demo.js"></script>
-<script async src="{{collector}}/t.js" data-site="demo"></script>
+<script async src="{{collector}}/t.js?site=demo"></script>
 </head><body><h1>Consent Mode</h1></body></html>"""
 SITE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>%s</title>
-<script async src="{{collector}}/t.js" data-site="%s"></script>
+<script async src="{{collector}}/t.js?site=%s"></script>
 </head><body><h1>%s</h1></body></html>"""
 MODAL_PAGE = SITE_PAGE % ("Modal", "modal", "Modal")
 

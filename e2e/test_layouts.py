@@ -32,7 +32,7 @@ def page_html(layout: str, lang: str) -> str:
     text = "".join(f"<p>Paragraph {i} of a page long enough to scroll.</p>" for i in range(60))
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<title>Layout {layout}</title>'
-            f'<script async src="{{{{collector}}}}/t.js" data-site="{layout}"></script></head>'
+            f'<script async src="{{{{collector}}}}/t.js?site={layout}"></script></head>'
             f'<body><main><h1>A shop</h1><button id="buy">Add to cart</button>{text}</main>'
             f'<script>window.clicks = 0; document.getElementById("buy").onclick = '
             f'() => window.clicks++;</script></body></html>')

@@ -13,7 +13,7 @@ THANKS = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Thank you</title>
-<script async src="{{collector}}/t.js" data-site="demo" data-event="purchase"
+<script async src="{{collector}}/t.js?site=demo" data-event="purchase"
         data-value="49.90" data-currency="EUR"></script>
 </head>
 <body><h1>Thank you for your order</h1></body>

@@ -33,16 +33,16 @@ def page_with(tag: str, script: str = "") -> str:
             f'{tag}</head><body><h1>Warnings</h1><script>{script}</script></body></html>')
 
 
-TAG = '<script async src="{{collector}}/t.js" data-site="%s"></script>'
+TAG = '<script async src="{{collector}}/t.js?site=%s"></script>'
 UNDECLARED = ("window.cpx = window.cpx || function () { (cpx.q = cpx.q || []).push(arguments); };"
               "cpx('track', 'webinar'); cpx('track', 'webinar');")
 
 # page -> the words the site owner reads in the console (one warning each)
 CASES = [
     ("no-site", page_with('<script async src="{{collector}}/t.js"></script>'),
-     ["the tag has no data-site attribute", 'Add data-site="NAME"']),
+     ["the tag names no site", 't.js?site=NAME']),
     ("unknown-site", page_with(TAG % "shpo"),
-     ['data-site="shpo" names no site this collector knows', "[sites.NAME]"]),
+     ['the tag names the site "shpo", which this collector does not know', "[sites.NAME]"]),
     ("origin", page_with(TAG % "elsewhere"),
      ["origin http://localhost:", "is not among sites.elsewhere.origins",
       "to origins in [sites.elsewhere]"]),

@@ -120,10 +120,10 @@ def explain(config: Config, site: str, reason: str, detail: str) -> str:
     if reason == "site":
         names = ", ".join(sorted(config.sites)) or "none"
         if detail == NONE:
-            return f"hits name no site: the tag needs data-site (configured: {names})"
+            return f"hits name no site: the tag is t.js?site=NAME (configured: {names})"
         if detail in (OTHER, MALFORMED):
             return f"more hits name sites that are not configured (configured: {names})"
-        return f"data-site \"{detail}\" names no site in the config (configured: {names})"
+        return f"the tag's site \"{detail}\" names no site in the config (configured: {names})"
     if reason == "event":
         if detail in (NONE, OTHER, MALFORMED):
             return f"hits carried no event, or events not declared in [{table}.events]"

@@ -1,18 +1,22 @@
 """The tag as the collector serves it: built by minify.py, gzipped, with ETags.
 
-    /t.js                 the core, every page
-    /s/SITE.js            the site's settings (a returning visitor who has decided)
-    /s/SITE.js?a=1        … and the attribution (a.js: campaigns and conversions)
-    /s/SITE.js?l=LANG     … and the banner's texts in one language and the consent
-                          module (b.js): a visitor who has to decide
-    /s/SITE.css           the site's theme and the banner's stylesheet
+    /t.js?site=SITE       the tag: the core and the site's settings; on a first visit
+                          the collector can tell (no decision cookie came with the
+                          request, as one would from a page on this host), also the
+                          consent module (b.js) with its styles and the banner's texts
+    /s/SITE.js?a=1        the parts a page asks for later: the attribution (a.js:
+    /s/SITE.js?l=LANG       campaigns and conversions), the consent module with its
+                            styles and the texts in one language; both at once: a=1&l=…
+    /s/SITE.css           the site's theme and the banner's styles, for browsers
+                          without constructed stylesheets
+    /t.js                 the tag as first published (<script … data-site="SITE">):
+                          loads t.js?site=SITE as the same element would
     /h.js                 the release of held scripts and embeds, on pages that hold some
     /w.js                 the words of the console warnings, only when something is wrong
     /gcm/SITE.js          Google Consent Mode defaults and updates, for sites that want it
 
-The settings script depends on the page's origin (the script's Referer, which t.js
-sets to the origin alone): when the site does not list it, the script also carries the
-warning, and is not stored by any cache.
+The tag depends on the page's origin (the script's Referer): when the site does not list
+it, it also carries the warning, and is not stored by any cache.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import gzip
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -38,6 +43,8 @@ CSS = "text/css; charset=utf-8"
 # The core and the warnings are revalidated hourly, a site's files every five minutes.
 CORE_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 SITE_CACHE = "public, max-age=300"
+# The tag on a page of the collector's host depends on the visitor's cookies.
+VISITOR_CACHE = "private, max-age=300"
 NO_STORE = "no-store"
 PROBLEM_TOKEN = "__PROBLEM__"
 # w.js on its own reads the problem from its URL's fragment (see warn() in t.js).
@@ -86,10 +93,12 @@ class TagFiles:
                             .replace("__UTM_PARAMETERS__", as_js(list(attribution.UTM_PARAMS)))
                             .replace("__CLICK_IDS__", as_js(list(attribution.CLICK_IDS))))
         self.module = minify_js(source("b.js"), shared_names=True)
+        self.core = minify_js(source("t.js"), shared_names=True)
+        self.parts: dict[tuple[bool, str | None, bool], str] = {}
         self.styles = minify_css(source("b.css"))
         self.warnings = minify_js(source("w.js"))
         self.files = {
-            "t.js": Asset.build(minify_js(source("t.js"), shared_names=True), JS, CORE_CACHE),
+            "t.js": Asset.build(minify_js(source("site.js")), JS, CORE_CACHE),
             "h.js": Asset.build(minify_js(source("h.js"), shared_names=True), JS, CORE_CACHE),
             "w.js": Asset.build(self.warnings.replace(PROBLEM_TOKEN, PROBLEM_FROM_URL), JS,
                                 CORE_CACHE),
@@ -97,50 +106,94 @@ class TagFiles:
         self.sites = {name: SiteFiles(site, self) for name, site in sites.items()}
 
     def response(self, request: Request) -> Response:
-        return self.files[request.url.path.rsplit("/", 1)[-1]].response(request)
+        name = request.url.path.rsplit("/", 1)[-1]
+        if name != "t.js" or "site" not in request.query_params:
+            return self.files[name].response(request)
+        site = request.query_params["site"]
+        if site in self.sites:
+            return self.sites[site].tag(request)
+        return self.warning(["site", site, site]).response(request)
+
+    def warning(self, problem: list[str]) -> Asset:
+        """The console warning about a problem the collector sees itself, uncached."""
+        return Asset.build(self.warnings.replace(PROBLEM_TOKEN, as_js(problem)), JS, NO_STORE)
 
 
 class SiteFiles:
-    """One site's scripts (its settings, with the parts a page asks for), its stylesheet
-    and its Consent Mode adapter."""
+    """One site's tag (the core and its settings, with the consent module on a first
+    visit), the parts a page asks for later, its stylesheet and its Consent Mode adapter."""
 
     def __init__(self, site: Site, tag: TagFiles) -> None:
         self.site = site
-        self.tag = tag
-        self.scripts: dict[tuple[bool, str | None, bool], Asset] = {}
+        self.files = tag
+        self.built: dict[tuple[object, ...], Asset] = {}  # a handful, built on first use
         styles = layout_css(tag.styles, site.banner)
         self.stylesheet = Asset.build(theme_css(site, styles) + styles, CSS, SITE_CACHE)
+        self.module = tag.module.replace("__STYLES__", as_js(self.stylesheet.body.decode()))
         self.consent_mode = consent_mode_script(site)
 
-    def script(self, request: Request) -> Response:
-        """The settings; with a=1 the attribution, with l the consent module and the
-        texts in the visitor's language; and the warning when the page's origin is not
-        one of the site's."""
-        attribution = request.query_params.get("a") == "1"
-        wanted = request.query_params.get("l")
-        lang = None if wanted is None else language(self.site, wanted,
-                                                    request.headers.get("accept-language", ""))
-        # The note on Global Privacy Control goes only to the browsers that send it.
-        gpc = lang is not None and request.headers.get("sec-gpc", "").strip() == "1"
-        origin = page_origin(request.headers.get("referer", ""))
+    def tag(self, request: Request) -> Response:
+        """The core and the settings; on a first visit the collector can tell, the consent
+        module and the texts in the browser's language too (the module asks for the
+        page's if the site speaks it and it differs); and the warning when the page's
+        origin is not one of the site's."""
+        referer = request.headers.get("referer", "")
+        # A decision cookie comes with the request when the page is on this host.
+        same_host = urlsplit(referer).hostname == request.url.hostname
+        first_visit = same_host and self.site.mode == "opt-in" and "cpx" not in request.cookies
+        lang, gpc = self.language(request, "" if first_visit else None)
+        origin = page_origin(referer)
         if origin and not self.site.allows_origin(origin):
-            warning = self.tag.warnings.replace(
-                PROBLEM_TOKEN, as_js(["origin", origin, self.site.name]))
-            text = self.text(attribution, lang, gpc) + warning
+            problem = ["origin", origin, self.site.name]
+            text = self.text(True, False, lang, gpc) + self.files.warning(problem).body.decode()
             return Asset.build(text, JS, NO_STORE).response(request)
-        key = (attribution, lang, gpc)
-        if key not in self.scripts:  # a handful per site, built on first use
-            vary = "Accept-Encoding, Referer" + (", Accept-Language, Sec-GPC" if lang else "")
-            self.scripts[key] = Asset.build(self.text(*key), JS, SITE_CACHE, vary)
-        return self.scripts[key].response(request)
+        vary = "Accept-Encoding, Referer" + (", Cookie" if same_host else "") + \
+            (", Accept-Language, Sec-GPC" if lang else "")
+        cache = VISITOR_CACHE if same_host else SITE_CACHE
+        return self.asset(("tag", lang, gpc, same_host), lambda: self.text(True, False, lang, gpc),
+                          cache, vary).response(request)
 
-    def text(self, attribution: bool, lang: str | None, gpc: bool = False) -> str:
-        """The attribution first, so that the settings find it; the module after them."""
-        parts = [self.tag.attribution] if attribution else []
-        parts.append(f"cpx('_config',{as_js(site_settings(self.site, lang, gpc))})")
-        if lang:
-            parts.append(self.tag.module)
-        return ";".join(parts) + ";"
+    def script(self, request: Request) -> Response:
+        """What a page asks for after the tag: with a=1 the attribution, with l the
+        consent module and the texts in the page's language (or the browser's)."""
+        attribution = request.query_params.get("a") == "1"
+        lang, gpc = self.language(request, request.query_params.get("l"))
+        vary = "Accept-Encoding" + (", Accept-Language, Sec-GPC" if lang else "")
+        return self.asset(("parts", attribution, lang, gpc),
+                          lambda: self.text(False, attribution, lang, gpc),
+                          SITE_CACHE, vary).response(request)
+
+    def language(self, request: Request, wanted: str | None) -> tuple[str | None, bool]:
+        """The banner's language, if texts are wanted, and whether to add the note on
+        Global Privacy Control: only for the browsers that send it."""
+        if wanted is None:
+            return None, False
+        lang = language(self.site, wanted, request.headers.get("accept-language", ""))
+        return lang, request.headers.get("sec-gpc", "").strip() == "1"
+
+    def asset(self, key: tuple[object, ...], text: Callable[[], str], cache: str,
+              vary: str) -> Asset:
+        if key not in self.built:
+            self.built[key] = Asset.build(text(), JS, cache, vary)
+        return self.built[key]
+
+    def text(self, core: bool, attribution: bool, lang: str | None, gpc: bool = False) -> str:
+        """The core and its settings; the attribution; the texts (which join the
+        settings) and the module after them. After the core, only if it runs: it stands
+        aside when the page has another cpx."""
+        parts = [config(site_settings(self.site, lang, gpc))] if core else []
+        if attribution:
+            parts.append(self.files.attribution)
+        if lang is not None:
+            if not core:
+                parts.append(config({tagkeys.short("texts"): site_texts(self.site, lang, gpc)}))
+            parts.append(self.module)
+        text = ";".join(parts) + ";"
+        return f"{self.files.core};if(window.cpx&&cpx.loaded){{{text}}}" if core else text
+
+
+def config(settings: dict[str, Any]) -> str:
+    return f"cpx('_config',{as_js(settings)})"
 
 
 def page_origin(referer: str) -> str:
@@ -185,8 +238,9 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "countsAutomation": site.count_automation,
         "tallies": site.consent_tallies,
         "layout": site.banner,
-        "texts": None if lang is None else site_texts(site, lang, gpc),
     }
+    if lang is not None:  # a returning visitor gets none
+        readable["texts"] = site_texts(site, lang, gpc)
     return {tagkeys.short(name): value for name, value in readable.items()}
 
 
@@ -204,15 +258,10 @@ def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
     if lang in texts.RTL_LANGUAGES:  # left to right goes without saying
         words["rtl"] = True
     words["lang"] = lang
+    words["languages"] = list(site.languages)  # the module asks for the page's if it differs
     if not gpc:
         del words["gpc"]
     return words
-
-
-def site_script(site: Site) -> Asset:
-    """The site's script as a returning visitor who has decided gets it: the settings."""
-    return Asset.build(f"cpx('_config',{as_js(site_settings(site))});", JS, SITE_CACHE,
-                       "Accept-Encoding, Referer")
 
 
 def as_js(value: Any) -> str:

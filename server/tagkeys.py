@@ -54,6 +54,7 @@ SHARED = {
     "underGpc": "x",
     "held": "d",
     "load": "q",
+    "base": "u",
 }
 
 

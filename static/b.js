@@ -3,16 +3,20 @@
  * withdrawal, the tally of decisions; h.js releases the scripts and embeds held until
  * consent.
  *
- * The collector serves it after the site's settings and texts (/s/SITE.js?l=…); it
- * hands t.js a factory, which t.js calls with its core once the site's stylesheet has
- * loaded and the page is parsed. Every style comes from the stylesheet; the layout
- * (bar, box or modal) is the site's `banner` setting. Written for readers and
- * shortened by the collector, like t.js.
+ * The collector serves it after the site's settings and the banner's texts, in the
+ * tag's own file (t.js?site=…) on a first visit it can tell, else in the site's script
+ * (/s/SITE.js?l=…). It hands t.js a factory, which t.js calls with its core once the
+ * page is parsed. The styles (the site's stylesheet, /s/SITE.css, which the collector
+ * writes in for STYLES) are adopted as a constructed stylesheet: no request, no inline
+ * style, nothing a Content-Security-Policy refuses; the layout (bar, box or modal) is
+ * the site's `banner` setting. Written for readers and shortened by the collector,
+ * like t.js.
  */
-cpx('_module', function (core) {
+cpx('_module', function start(core, styled) {
   var document = window.document;
   var settings = core.settings;
   var texts = settings.texts;
+  var pageLanguage = document.documentElement.lang.split('-')[0].toLowerCase();
   var modal = settings.layout == 'modal';
   var gpc = navigator.globalPrivacyControl === true;
   var own = core.own;          // an object's own property only
@@ -193,6 +197,33 @@ cpx('_module', function (core) {
       box.remove();
       box = 0;
       if (focused && opener && opener.focus) opener.focus();
+    }
+  }
+
+  // ---- starting ----
+
+  // Texts chosen from the browser's languages, on a page in another the site speaks:
+  // the page's are on their way, with a new factory.
+  if (pageLanguage != texts.lang && texts.languages.indexOf(pageLanguage) >= 0) {
+    return core.load('s/' + settings.site + '.js?l=' + pageLanguage);
+  }
+  // A browser without constructed stylesheets gets the stylesheet, and the module
+  // starts once it has loaded (or failed to: unstyled is better than no banner).
+  if (!styled) {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(__STYLES__);
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat(sheet);
+    } catch (error) {
+      var link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = core.base + 's/' + settings.site + '.css';
+      link.referrerPolicy = 'origin';
+      link.onload = link.onerror = function () {
+        cpx('_module', function (core) { return start(core, 1); });
+      };
+      document.head.appendChild(link);
+      return;
     }
   }
 

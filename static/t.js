@@ -1,18 +1,20 @@
 /*
  * consentpixel tag core: consent state, events, the privacy filter, the pixel.
  *
- *   <script async src="https://COLLECTOR/t.js" data-site="shop"></script>
+ *   <script async src="https://COLLECTOR/t.js?site=shop"></script>
  *
- * A returning visitor who has decided loads this file and the site's script
- * (/s/SITE.js: its settings), then sends pixels: two requests in sequence. The site's
- * script brings more when the page needs it: with ?a=1 the attribution (a.js: campaigns
- * and conversions), on a page reached from a campaign, with a kept campaign touch or a
- * conversion; with ?l=LANG the consent module (b.js) and the banner's texts in the
- * visitor's language, for a visitor without a decision cookie, side by side with the
- * site's stylesheet (/s/SITE.css), so that the banner paints after two requests in
- * sequence too. The module also loads when the visitor opens the preferences, or when
- * the page holds scripts to release or embeds that need a placeholder. w.js, the words
- * of the console warnings, loads only when something is wrong.
+ * The collector serves the core with the site's settings in this one file (tag.py):
+ * a returning visitor who has decided sends the first pixel after this one request. On
+ * a first visit the collector can tell (no decision cookie came with the request, as it
+ * would from a page on the collector's host), the file also holds the consent module
+ * (b.js), its styles and the banner's texts: the banner paints after one request too.
+ * Otherwise the core asks the site's script (/s/SITE.js) for what the page needs: with
+ * ?a=1 the attribution (a.js: campaigns and conversions) on a page reached from a
+ * campaign, with a kept campaign touch or a conversion; with ?l=LANG the consent module
+ * and the banner's texts in the page's language, for a visitor without a decision, when
+ * the visitor opens the preferences, or when the page holds scripts to release or
+ * embeds that need a placeholder. w.js, the words of the console warnings, loads only
+ * when something is wrong.
  *
  * Written for readers; the collector shortens the names (minify.py), and the site's
  * settings travel under the short keys of tagkeys.py. Plain ES5, no eval, no inline
@@ -26,21 +28,25 @@
   if (!script || existing && (existing.loaded || typeof existing != 'function')) return;
 
   var base = script.src.replace(/\/t\.js\b.*/, '/');
-  var site = script.getAttribute('data-site');
-  var calls = own(existing, 'q') || [];  // calls made before the settings arrived
+  var calls = own(existing, 'q') || [];  // calls made before the tag arrived
   var referrerHost = document.referrer.split('/')[2];
   var sent = 0;             // pixels sent from this document
   var waiting = [];         // events tracked before the decision: [name, properties, path]
   var moduleWaiters = [];   // what to do once the consent module has started
   var unattributed = [];    // conversions waiting for the attribution
-  var settings,             // the site's settings, see tag.site_settings() on the collector
+  var site,                 // the site's name
+    settings,               // the site's settings, see tag.site_settings() on the collector
+    heldSettings,           // … held while the attribution the page needs comes
     decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
     lastPath,               // the path of the last page view
+    attributed,             // the page needs the attribution: a campaign, a kept touch, a conversion
+    undecided,              // no decision cookie: the banner is likely
     attribution,            // campaigns and conversions (a.js), once here
     attributionAsked,       // the site's script was asked for it
     module,                 // the consent module (b.js), once started
-    moduleFactory,          // … and what b.js hands over to start it
-    partsMissing;           // parts of the module on their way: code and stylesheet
+    moduleFactory,          // … what b.js hands over to start it
+    moduleStarted,          // … the last factory called
+    moduleAsked;            // … and the site's script was asked for it
 
   // An object's own property only: the page may have put anything on Object.prototype.
   function own(object, key) {
@@ -60,12 +66,11 @@
     guard(action)();
   }
 
-  function load(path, onError) {
+  function load(path) {
     var element = document.createElement('script');
     element.src = base + path;
     element.nonce = script.nonce;
     element.referrerPolicy = 'origin';  // the collector learns the page's origin, never its URL
-    element.onerror = onError;
     document.head.appendChild(element);
   }
 
@@ -76,46 +81,37 @@
     else action();
   }
 
-  // ---- the settings, the consent module and the warnings ----
+  // ---- the parts a page needs, and the warnings ----
 
-  // The site's script: the settings, with the attribution if asked (withAttribution),
-  // with the consent module and its texts (withModule) in the page's language, or else
-  // in the first of the browser's that the site speaks.
-  function loadSettings(withAttribution, withModule) {
+  // The site's script: the attribution (withAttribution), the consent module with its
+  // styles and texts (withModule) in the page's language, or else in the first of the
+  // browser's that the site speaks.
+  function loadParts(withAttribution, withModule) {
     attributionAsked = attributionAsked || withAttribution;
+    moduleAsked = moduleAsked || withModule;
     load('s/' + site + '.js?' + (withAttribution ? 'a=1&' : '') +
-      (withModule ? 'l=' + document.documentElement.lang : ''), function () {
-      if (!settings) warn('site', site);
+      (withModule ? 'l=' + document.documentElement.lang : ''));
+  }
+
+  // Each factory b.js hands over is called once, when the page is parsed. It returns
+  // nothing when it needs more first (its styles, the texts in the page's language),
+  // and hands over a new factory once it has them.
+  function startModule() {
+    whenParsed(function () {
+      if (!module && moduleStarted != moduleFactory) {
+        moduleStarted = moduleFactory;
+        if (module = moduleFactory(core)) moduleWaiters.splice(0).map(attempt);
+      }
     });
   }
 
-  function loadModule(withAttribution) {
-    if (partsMissing == null) {
-      partsMissing = 2;
-      var link = document.createElement('link');
-      link.rel = 'stylesheet';
-      link.href = base + 's/' + site + '.css';
-      link.referrerPolicy = 'origin';
-      link.onload = link.onerror = partArrived;  // unstyled is better than no banner
-      document.head.appendChild(link);
-      loadSettings(withAttribution, 1);
-    }
-  }
-
-  function partArrived() {
-    if (!--partsMissing) {
-      whenParsed(function () {
-        module = moduleFactory(core);
-        moduleWaiters.map(attempt);
-      });
-    }
-  }
-
-  // Run action with the consent module, loading it first if need be.
+  // Run action with the consent module, loading it first if need be: texts in the
+  // settings mean that the module came with them.
   function withModule(action) {
     if (module) return action();
     moduleWaiters.push(action);
-    loadModule();
+    if (moduleFactory) startModule();
+    else if (!moduleAsked && !settings.texts) loadParts(0, 1);
   }
 
   // A misconfiguration the site owner should see: w.js has the words and reads what
@@ -196,7 +192,7 @@
     var name = event[0];
     if (name != 'pageview' && !attribution) {
       unattributed.push(event);
-      return attributionAsked || loadSettings(1);
+      return attributionAsked || loadParts(1);
     }
     pixel('p.gif?s=' + settings.site + (attribution ? attribution.parameters(event) : '') +
       parameter('e', name) +
@@ -250,13 +246,13 @@
 
   function api(command, first, second) {
     if (command == '_attribution') {
-      // Before the settings in the same script, or later on its own for the
-      // conversions that wait for it.
+      // For held settings, or for the conversions that wait for it.
       attribution = first(core);
+      if (heldSettings) configure(heldSettings);
       unattributed.splice(0).map(function (event) { attempt(function () { send(event); }); });
     } else if (command == '_module') {
       moduleFactory = first;
-      partArrived();
+      if (moduleWaiters[0]) startModule();
     } else if (command == '_held') {
       module.held(first);  // h.js, which the module asked for
     } else if (command == '_config') {
@@ -274,12 +270,18 @@
   // What the core hands the attribution and the consent module.
   var core = {isGranted: isGranted, state: consentState, applyDecision: applyDecision,
     waiting: waiting, send: send, pixel: pixel, scrub: scrub, own: own, attempt: attempt,
-    parameter: parameter, warn: warn, load: load};
+    parameter: parameter, warn: warn, load: load, base: base};
 
-  // The settings: the first to arrive start the tag; the texts may come later, with the
-  // consent module.
+  // The settings start the tag, once the attribution the page needs is here: it comes
+  // with the consent module where the banner is likely and its texts did not come
+  // with the settings. Texts alone come later, with the module.
   function configure(receivedSettings) {
     if (settings) return settings.texts = receivedSettings.texts || settings.texts;
+    site = receivedSettings.site;
+    if (attributed && !attribution) {
+      heldSettings = receivedSettings;
+      return loadParts(1, undecided && !receivedSettings.texts);
+    }
     core.settings = settings = receivedSettings;
     [readDecision, pageView, applyDecision, function () {
       calls.map(function (call) { publicApi.apply(0, call); });
@@ -290,7 +292,8 @@
       // Held scripts to release, or a held embed that needs its placeholder.
       else whenParsed(function () {
         [].map.call(document.querySelectorAll('[data-cpx-category]'), function (element) {
-          if (element.tagName == 'IFRAME' || isGranted(element.getAttribute('data-cpx-category'))) loadModule();
+          // the module releases them as it starts
+          if (element.tagName == 'IFRAME' || isGranted(element.getAttribute('data-cpx-category'))) withModule(function () {});
         });
       });
     }].map(attempt);
@@ -315,13 +318,7 @@
     }), true);
   });
   attempt(function () {
-    var attributed;
-    attempt(function () {
-      attributed = location.search || script.hasAttribute('data-event') || localStorage.getItem('cpx_touch');
-    });
-    if (!site) warn('site');
-    // Without a decision cookie the banner is likely: fetch the module with the settings.
-    else if (/(^|; )cpx=/.test(document.cookie)) loadSettings(attributed);
-    else loadModule(attributed);
+    undecided = !/(^|; )cpx=/.test(document.cookie);
+    attributed = location.search || script.hasAttribute('data-event') || localStorage.getItem('cpx_touch');
   });
 })(window, document);

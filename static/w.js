@@ -2,23 +2,25 @@
  * consentpixel's console warnings: what is wrong with the tag's setup, and the fix.
  *
  * Loaded only when something is wrong, so the words cost a correctly configured page
- * nothing. t.js loads it as w.js#CODE,DETAIL,SITE; the collector also serves it inside
- * a site's settings when it sees the problem itself (a page origin the site does not
- * list), with the problem filled in. Each problem is printed once per page.
+ * nothing. t.js loads it as w.js#CODE,DETAIL,SITE; the collector also serves it, with
+ * the problem filled in, when it sees the problem itself: in the tag, a page origin the
+ * site does not list; instead of the tag, a site it does not know. Each problem is
+ * printed once per page.
  */
 (function (problem) {
   var code = problem[0];
   var detail = problem[1];
   var site = problem[2];
-  var api = window.cpx;
+  var api = window.cpx || {};
   var printed = api.warned = api.warned || {};
   var words = {
     site: site ?
-      'data-site="' + site + '" names no site this collector knows (or the collector could ' +
-      'not be reached), so nothing is counted. Use the name of a [sites.NAME] table in the ' +
-      'collector\'s config.' :
-      'the tag has no data-site attribute, so nothing is counted. Add data-site="NAME" to ' +
-      'its <script> element, NAME being a [sites.NAME] table in the collector\'s config.',
+      'the tag names the site "' + site + '", which this collector does not know, so ' +
+      'nothing is counted. Use the name of a [sites.NAME] table in the collector\'s config: ' +
+      't.js?site=NAME.' :
+      'the tag names no site, so nothing is counted. Load it as <script async ' +
+      'src="…/t.js?site=NAME"></script>, NAME being a [sites.NAME] table in the ' +
+      'collector\'s config.',
     origin: 'this page\'s origin ' + detail + ' is not among sites.' + site + '.origins, so ' +
       'the collector drops its hits. Add "' + detail + '" to origins in [sites.' + site +
       '] of the collector\'s config.',

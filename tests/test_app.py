@@ -102,11 +102,14 @@ def test_the_banner_comes_with_the_site_script_and_stylesheet(client: TestClient
     assert client.get("/b.js").status_code == 404  # no longer a file of its own
 
 
-def test_site_settings_script(client: TestClient) -> None:
-    response = client.get("/s/demo.js")
-    assert response.text.startswith("cpx('_config',{")
+def test_the_tag_is_the_core_with_the_sites_settings(client: TestClient) -> None:
+    response = client.get("/t.js?site=demo")
+    assert response.text.startswith("(function(") and "cpx('_config',{" in response.text
     assert '"m":"opt-in"' in response.text
     assert response.headers["cache-control"] == "public, max-age=300"
+    unknown = client.get("/t.js?site=nope")  # the console says why nothing is counted
+    assert unknown.status_code == 200 and '["site","nope","nope"]' in unknown.text
+    assert unknown.headers["cache-control"] == "no-store"
     missing = client.get("/s/nope.js")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith(
         "application/javascript")
@@ -169,7 +172,7 @@ def test_demo_pages_carry_the_tag_under_a_strict_csp(client: TestClient, path: s
     response = client.get(path)
     assert response.status_code == 200
     assert "unsafe-inline" not in response.headers["content-security-policy"]
-    assert 'src="http://127.0.0.1:8000/t.js" data-site="demo"' in response.text
+    assert 'src="http://127.0.0.1:8000/t.js?site=demo"' in response.text
     assert "<style" not in response.text and " style=" not in response.text
 
 

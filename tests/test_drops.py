@@ -164,7 +164,7 @@ FAILURES = [
      'event webinar is not declared: add webinar = "ads" to [sites.shop.events]'),
     ("data-site typo", {"s": "shpo", "e": "pageview", "p": "/", "a": "analytics"},
      SHOP + "/", None, "site",
-     'data-site "shpo" names no site in the config (configured: shop)'),
+     'the tag\'s site "shpo" names no site in the config (configured: shop)'),
     ("no consent", {"s": "shop", "e": "purchase", "p": "/", "a": "analytics"},
      SHOP + "/", None, "consent",
      "the visitor had not allowed the category purchase needs (a refusal, or a "

@@ -178,7 +178,7 @@ def tag_loaded(audit: PageAudit) -> Check:
     tag = audit.tag
     if tag is None:
         return check("tag-loaded", "fail", 'no consentpixel tag on the page (looked for '
-                     '<script src=".../t.js" data-site="…">)')
+                     '<script src=".../t.js?site=…">)')
     first = scenario(audit, "first-visit")
     files = [r for r in first.requests if r.kind == TAG] if first else []
     seen = [f"{r.t:.2f} s {r.method} {r.url} → {r.status or r.failure or 'no answer'}"

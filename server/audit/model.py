@@ -45,7 +45,7 @@ class TagSettings:
 
     @classmethod
     def from_script(cls, text: str) -> TagSettings | None:
-        """Read `cpx('_config',{…});` in the script the collector serves per site (the
+        """Read `cpx('_config',{…});` in the tag the collector serves per site (the
         parts of the tag a page asks for come with it), under the keys of tagkeys.py."""
         match = re.search(r"cpx\('_config',", text)
         if not match:

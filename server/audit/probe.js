@@ -195,11 +195,14 @@ function controlElement([words, action, name]) {
   return found ? found.el : null;
 }
 
-// The consentpixel tag's script element: where it came from, its site and event.
+// The consentpixel tag's script element (t.js?site=…, or as first published, t.js with
+// data-site): where it came from, its site and event.
 function findTag() {
-  const s = document.querySelector('script[data-site][src*="/t.js"]');
-  return s && {src: s.src, site: s.getAttribute('data-site'),
-               event: s.getAttribute('data-event') || ''};
+  for (const s of document.querySelectorAll('script[src*="/t.js"]')) {
+    const site = s.getAttribute('data-site') || new URL(s.src).searchParams.get('site');
+    if (site) return {src: s.src, site, event: s.getAttribute('data-event') || ''};
+  }
+  return null;
 }
 
 function tagStarted() {

@@ -1,7 +1,7 @@
 """Every request a browser context sends, with the step it was sent in.
 
-The recorder also notices the collector a page uses (where t.js and then the site's
-settings came from) and, unless the audit runs live, answers its pixels and known
+The recorder also notices the collector a page uses (where the tag, t.js?site=…, and
+its settings came from) and, unless the audit runs live, answers its pixels and known
 tracker beacons inside the browser, so an audit never counts in anyone's statistics.
 """
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 PIXEL_URL = re.compile(r"/[pci]\.gif(?:\?|$)")
 TAG_FILE = re.compile(r"^(.*/)(t\.js|b\.js|s/[^/?#]+\.js)(?:[?#]|$)")
 TAG_URL = re.compile(r"^(.*/)t\.js(?:[?#]|$)")
-SETTINGS_URL = re.compile(r"^(.*/)s/[^/?#]+\.js(?:[?#]|$)")
+SETTINGS_URL = re.compile(r"^(.*/)t\.js\?(?:[^#]*&)?site=")
 LONG_REQUEST = 2.0  # seconds after which a request in flight no longer delays settling
 
 
@@ -38,8 +38,8 @@ class Recorder:
         self.answered: set[Request] = set()
         self.navigations: set[str] = set()
         self.candidates: set[str] = set()  # where t.js came from
-        self.collectors: set[str] = set()  # … and then the site's settings too
-        self.settings: list[Any] = []      # responses of /s/SITE.js
+        self.collectors: set[str] = set()  # … with the site's settings
+        self.settings: list[Any] = []      # responses of t.js?site=…
         self.trackers = trackers
         context.on("request", self.on_request)
         context.on("response", self.on_response)
@@ -67,7 +67,7 @@ class Recorder:
         if tag:
             self.candidates.add(tag.group(1))
         settings = SETTINGS_URL.match(url)
-        if settings and settings.group(1) in self.candidates:
+        if settings:
             self.collectors.add(settings.group(1))
 
     def on_response(self, response: Any) -> None:

@@ -15,7 +15,7 @@ from consentpixel.audit.traffic import Classifier, Raw
 
 COLLECTOR = "http://127.0.0.1:8000/"
 PAGE = "http://localhost:9000/shop.html"
-SETTINGS = TagSettings.from_script(tag.site_script(demo.config().sites["demo"]).body.decode())
+SETTINGS = TagSettings.from_script(tag.config(tag.site_settings(demo.config().sites["demo"])))
 assert SETTINGS is not None
 CLASSIFIER = Classifier(PAGE, COLLECTOR, trackers.BUILTIN, SETTINGS)
 

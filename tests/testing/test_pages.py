@@ -19,7 +19,7 @@ COLLECTOR = "http://127.0.0.1:8000"
 def pages(tmp_path: Path) -> Iterator[PageServer]:
     root = tmp_path / "site"
     (root / "js").mkdir(parents=True)
-    (root / "index.html").write_text('<script src="{{collector}}/t.js" data-site="demo">'
+    (root / "index.html").write_text('<script src="{{collector}}/t.js?site=demo">'
                                      '</script><script nonce="n0nce">x()</script>')
     (root / "js" / "app.js").write_text("load('{{collector}}/s/demo.js');")
     (root / "logo.png").write_bytes(b"\x89PNG{{collector}}")
