@@ -37,6 +37,7 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/", index),
         Route("/t.js", tag_file),
         Route("/h.js", tag_file),
+        Route("/d.js", tag_file),
         Route("/w.js", tag_file),
         Route("/s/{site}.js", site_script),
         Route("/s/{site}.css", site_stylesheet),

@@ -12,6 +12,7 @@
     /t.js                 the tag as first published (<script … data-site="SITE">):
                           loads t.js?site=SITE as the same element would
     /h.js                 the release of held scripts and embeds, on pages that hold some
+    /d.js                 the deletion of a refused category's cookies, when a page has some
     /w.js                 the words of the console warnings, only when something is wrong
     /gcm/SITE.js          Google Consent Mode defaults and updates, for sites that want it
 
@@ -100,6 +101,7 @@ class TagFiles:
         self.files = {
             "t.js": Asset.build(minify_js(source("site.js")), JS, CORE_CACHE),
             "h.js": Asset.build(minify_js(source("h.js"), shared_names=True), JS, CORE_CACHE),
+            "d.js": Asset.build(minify_js(source("d.js")), JS, CORE_CACHE),
             "w.js": Asset.build(self.warnings.replace(PROBLEM_TOKEN, PROBLEM_FROM_URL), JS,
                                 CORE_CACHE),
         }
@@ -240,7 +242,9 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "layout": site.banner,
     }
     if lang is not None:  # a returning visitor gets none
-        readable["texts"] = site_texts(site, lang, gpc)
+        # With the settings, the texts are in the browser's language: the module asks for
+        # the page's if the site speaks it and it differs.
+        readable["texts"] = {**site_texts(site, lang, gpc), "languages": list(site.languages)}
     return {tagkeys.short(name): value for name, value in readable.items()}
 
 
@@ -258,7 +262,6 @@ def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
     if lang in texts.RTL_LANGUAGES:  # left to right goes without saying
         words["rtl"] = True
     words["lang"] = lang
-    words["languages"] = list(site.languages)  # the module asks for the page's if it differs
     if not gpc:
         del words["gpc"]
     return words

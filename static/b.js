@@ -12,7 +12,7 @@
  * the site's `banner` setting. Written for readers and shortened by the collector,
  * like t.js.
  */
-cpx('_module', function start(core, styled) {
+cpx('_module', function (core) {
   var document = window.document;
   var settings = core.settings;
   var texts = settings.texts;
@@ -61,7 +61,7 @@ cpx('_module', function start(core, styled) {
         if (core.isGranted(own(settings.events, event[0]))) attempt(function () { core.send(event); });
       });
     }, function () {
-      settings.categories.filter(refused).map(withdraw);
+      withdraw(settings.categories.filter(refused));
     }, function () {
       if (settings.tallies) {
         core.pixel('c.gif?s=' + settings.site + '&y=' + settings.categories.filter(core.isGranted).join('-') +
@@ -70,26 +70,16 @@ cpx('_module', function start(core, styled) {
     }, release].map(attempt);
   }
 
-  // Withdrawal: delete what was stored for the category. A cookie may sit on this host
-  // or a parent domain, and on any path above this page; it is deleted only by naming
-  // both, which document.cookie never shows, so every pair is tried.
-  function withdraw(category) {
-    var host = location.hostname.split('.');
-    var path = location.pathname.split('/');
-    if (category == settings.attributionCategory) attempt(function () { localStorage.removeItem('cpx_touch'); });
-    document.cookie.split(/;\s*/).map(function (pair) {
-      var name = pair.split('=')[0];
-      (own(settings.cookies, category) || []).map(function (wanted) {  // a name, or a prefix*
-        if (wanted.slice(-1) == '*' ? !name.indexOf(wanted.slice(0, -1)) : name == wanted) {
-          for (var i = 0; i <= host.length; i++) {
-            for (var j = 1; j <= path.length; j++) {
-              document.cookie = name + '=; max-age=0; path=' + (path.slice(0, j).join('/') || '/') +
-                (i ? '; domain=' + host.slice(i - 1).join('.') : '');
-            }
-          }
-        }
-      });
+  // Withdrawal: what was stored for the refused categories goes: the campaign touch
+  // here, and the cookies they name (a name, or a prefix*), which d.js deletes; it loads
+  // only for categories that name some.
+  function withdraw(refusedCategories) {
+    var cookies = [];
+    refusedCategories.map(function (category) {
+      if (category == settings.attributionCategory) attempt(function () { localStorage.removeItem('cpx_touch'); });
+      cookies = cookies.concat(own(settings.cookies, category) || []);
     });
+    if (cookies[0]) core.load('d.js#' + encodeURIComponent(JSON.stringify(cookies)));
   }
 
   // ---- what the page holds until consent ----
@@ -204,27 +194,21 @@ cpx('_module', function start(core, styled) {
 
   // Texts chosen from the browser's languages, on a page in another the site speaks:
   // the page's are on their way, with a new factory.
-  if (pageLanguage != texts.lang && texts.languages.indexOf(pageLanguage) >= 0) {
+  if (texts.languages && pageLanguage != texts.lang && texts.languages.indexOf(pageLanguage) >= 0) {
     return core.load('s/' + settings.site + '.js?l=' + pageLanguage);
   }
-  // A browser without constructed stylesheets gets the stylesheet, and the module
-  // starts once it has loaded (or failed to: unstyled is better than no banner).
-  if (!styled) {
-    try {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(__STYLES__);
-      document.adoptedStyleSheets = document.adoptedStyleSheets.concat(sheet);
-    } catch (error) {
-      var link = document.createElement('link');
-      link.rel = 'stylesheet';
-      link.href = core.base + 's/' + settings.site + '.css';
-      link.referrerPolicy = 'origin';
-      link.onload = link.onerror = function () {
-        cpx('_module', function (core) { return start(core, 1); });
-      };
-      document.head.appendChild(link);
-      return;
-    }
+  // The styles as a constructed stylesheet; a browser without them gets the
+  // stylesheet, which styles the banner once it has loaded.
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(__STYLES__);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat(sheet);
+  } catch (error) {
+    var link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = core.base + 's/' + settings.site + '.css';
+    link.referrerPolicy = 'origin';
+    document.head.appendChild(link);
   }
 
   // An automated browser is most often a site owner's test: its first page, without a

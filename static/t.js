@@ -34,13 +34,10 @@
   var waiting = [];         // events tracked before the decision: [name, properties, path]
   var moduleWaiters = [];   // what to do once the consent module has started
   var unattributed = [];    // conversions waiting for the attribution
-  var site,                 // the site's name
-    settings,               // the site's settings, see tag.site_settings() on the collector
-    heldSettings,           // … held while the attribution the page needs comes
+  var settings,             // the site's settings, see tag.site_settings() on the collector
     decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
     lastPath,               // the path of the last page view
     attributed,             // the page needs the attribution: a campaign, a kept touch, a conversion
-    undecided,              // no decision cookie: the banner is likely
     attribution,            // campaigns and conversions (a.js), once here
     attributionAsked,       // the site's script was asked for it
     module,                 // the consent module (b.js), once started
@@ -89,7 +86,7 @@
   function loadParts(withAttribution, withModule) {
     attributionAsked = attributionAsked || withAttribution;
     moduleAsked = moduleAsked || withModule;
-    load('s/' + site + '.js?' + (withAttribution ? 'a=1&' : '') +
+    load('s/' + settings.site + '.js?' + (withAttribution ? 'a=1&' : '') +
       (withModule ? 'l=' + document.documentElement.lang : ''));
   }
 
@@ -117,7 +114,7 @@
   // A misconfiguration the site owner should see: w.js has the words and reads what
   // went wrong from its URL's fragment, which keeps it one cached file.
   function warn(code, detail) {
-    load('w.js#' + encodeURIComponent(JSON.stringify([code, detail, site])));
+    load('w.js#' + encodeURIComponent(JSON.stringify([code, detail, settings.site])));
   }
 
   // ---- the privacy filter ----
@@ -224,8 +221,9 @@
   }
 
 
+  // A page view; the landing from a campaign waits for the attribution, which labels it.
   function pageView() {
-    if (location.pathname != lastPath) {
+    if (location.pathname != lastPath && (attribution || !attributed)) {
       lastPath = location.pathname;
       if (attribution) attribution.pageView();
       if (own(settings.events, 'pageview')) track('pageview');
@@ -246,9 +244,9 @@
 
   function api(command, first, second) {
     if (command == '_attribution') {
-      // For held settings, or for the conversions that wait for it.
+      // The page view it labels, the campaign touch it keeps, the conversions that wait.
       attribution = first(core);
-      if (heldSettings) configure(heldSettings);
+      [pageView, attribution.keep].map(attempt);
       unattributed.splice(0).map(function (event) { attempt(function () { send(event); }); });
     } else if (command == '_module') {
       moduleFactory = first;
@@ -272,18 +270,14 @@
     waiting: waiting, send: send, pixel: pixel, scrub: scrub, own: own, attempt: attempt,
     parameter: parameter, warn: warn, load: load, base: base};
 
-  // The settings start the tag, once the attribution the page needs is here: it comes
-  // with the consent module where the banner is likely and its texts did not come
-  // with the settings. Texts alone come later, with the module.
+  // The settings, which come with the core, start the tag; the texts may come later,
+  // with the consent module.
   function configure(receivedSettings) {
     if (settings) return settings.texts = receivedSettings.texts || settings.texts;
-    site = receivedSettings.site;
-    if (attributed && !attribution) {
-      heldSettings = receivedSettings;
-      return loadParts(1, undecided && !receivedSettings.texts);
-    }
     core.settings = settings = receivedSettings;
-    [readDecision, pageView, applyDecision, function () {
+    [function () {
+      if (attributed) loadParts(1);
+    }, readDecision, pageView, applyDecision, function () {
       calls.map(function (call) { publicApi.apply(0, call); });
       trackElement(script, 'data-');
     }, function () {
@@ -318,7 +312,6 @@
     }), true);
   });
   attempt(function () {
-    undecided = !/(^|; )cpx=/.test(document.cookie);
     attributed = location.search || script.hasAttribute('data-event') || localStorage.getItem('cpx_touch');
   });
 })(window, document);

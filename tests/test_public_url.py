@@ -15,8 +15,8 @@ FORGED = {"Host": "evil.example"}
 
 # path, what the page or redirect carries that is built from the request's URL
 PAGES = [
-    ("/", 'src="https://collect.example/t.js"'),
-    ("/demo/", 'src="https://collect.example/t.js"'),
+    ("/", 'src="https://collect.example/t.js?site=SITE"'),
+    ("/demo/", 'src="https://collect.example/t.js?site=demo"'),
     ("/demo/", 'href="https://collect.example/static/demo.css"'),
     ("/dashboard/login", 'href="https://collect.example/static/dashboard.css"'),
 ]

@@ -218,5 +218,5 @@ def test_the_tag_and_the_dashboard_are_announced_at_the_public_url(
     serving.announce(config, "http://127.0.0.1:8000", AdminSecret(config))
     said = capsys.readouterr().out
     assert "collecting on http://127.0.0.1:8000" in said
-    assert '<script async src="https://collect.example/t.js"' in said
+    assert '<script async src="https://collect.example/t.js?site=' in said
     assert "dashboard  https://collect.example/dashboard" in said

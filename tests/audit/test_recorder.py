@@ -75,19 +75,18 @@ def recorder(**answers: bool) -> tuple[Recorder, FakeContext]:
     return Recorder(context, trackers=BUILTIN, **options), context
 
 
-def test_the_collector_is_where_the_tag_and_then_its_settings_came_from() -> None:
+def test_the_collector_is_where_the_tag_with_its_site_came_from() -> None:
     recording, context = recorder()
-    context.send("https://other.example/s/shop.js")  # settings without a tag first
-    context.send(COLLECTOR + "t.js")
-    context.send(COLLECTOR + "s/demo.js?v=2")
-    assert recording.candidates == {COLLECTOR}
+    context.send("https://other.example/s/shop.js")  # a site's script without a tag
+    context.send("https://first.example/t.js")  # the tag as first published, not yet started
+    assert recording.candidates == {"https://first.example/"} and recording.collectors == set()
+    context.send(COLLECTOR + "t.js?site=demo")
     assert recording.collectors == {COLLECTOR}
 
 
 def test_only_the_collectors_pixels_and_known_beacons_are_answered() -> None:
     recording, context = recorder()
-    context.send(COLLECTOR + "t.js")
-    context.send(COLLECTOR + "s/demo.js")
+    context.send(COLLECTOR + "t.js?site=demo")
     ours = context.route_of(COLLECTOR + "p.gif?s=demo&e=pageview")
     theirs = context.route_of("https://cdn.example/p.gif?x=1")
     beacon = context.route_of("https://www.facebook.com/tr?id=1&ev=PageView")

@@ -41,7 +41,7 @@ def test_files_and_added_pages_point_at_the_collector(pages: PageServer) -> None
     assert pages.url.startswith("http://localhost:")  # another origin than 127.0.0.1
     status, headers, body = get(pages.url + "/")
     assert (status, headers["Content-Type"]) == (200, "text/html; charset=utf-8")
-    assert body.startswith(b'<script src="http://127.0.0.1:8000/t.js"')
+    assert body.startswith(b'<script src="http://127.0.0.1:8000/t.js?site=demo"')
     assert get(pages.page("js/app.js?v=1"))[2] == b"load('http://127.0.0.1:8000/s/demo.js');"
     assert get(pages.page("logo.png"))[2] == b"\x89PNG{{collector}}"  # bytes stay bytes
     added = pages.add("/thanks.html", "<h1>{{collector}}</h1>")
