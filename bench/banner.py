@@ -4,8 +4,8 @@ Both banners sit on the same page, served by the same static server (this one, g
 HTTP/1.1 on loopback): vanilla-cookieconsent's files from npm as its README sets them up
 (stylesheet and script in the page, the configuration beside them), Osano cookieconsent's
 and Orejime's released builds (vendored for the audit's tests) as theirs do, consentpixel's
-through the same server from a running collector (`consentpixel serve`), so that both
-are first-party. One Chromium; every round opens each banner on each link in turn, in a
+from a running collector (`consentpixel serve`): through the same server, as a collector
+on the site's own host, and straight from the collector on another host. One Chromium; every round opens each banner on each link in turn, in a
 fresh context (empty cache, no cookie); "slow" is DevTools network emulation at 150 ms
 latency, 1.6 Mbit/s down and 750 kbit/s up.
 
@@ -45,7 +45,7 @@ PEER_FILES = {  # path on the static server -> vendored file
 NPM_CACHE = Path.home() / ".cache" / "consentpixel-bench"
 SLOW = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8,
         "uploadThroughput": 750_000 / 8}
-COLLECTOR_FILES = ("/t.js", "/w.js", "/s/", "/p.gif", "/c.gif")
+COLLECTOR_FILES = ("/t.js", "/w.js", "/h.js", "/d.js", "/s/", "/p.gif", "/c.gif")
 CONFIG = """
 [sites.bench]
 origins = ["http://127.0.0.1:*", "http://localhost:*"]
@@ -57,6 +57,10 @@ ARTICLE = "".join(f"<p>Paragraph {i}: the page both banners sit on.</p>" for i i
 PAGES = {
     "consentpixel": (
         '<script async src="/t.js?site=bench"></script>', "", "[data-a=reject]"),
+    # The collector on another host than the page's: no cookie comes with the tag's
+    # request, so the banner comes in a second one.
+    "consentpixel, collector on another host": (
+        '<script async src="{collector}/t.js?site=bench"></script>', "", "[data-a=reject]"),
     # As its getting-started page sets it up: the stylesheet in <head>, at the end of
     # <body> a module with the configuration, which imports the script.
     "vanilla-cookieconsent 3": (
@@ -150,6 +154,7 @@ class StaticServer:
     def __init__(self, vanilla: Path, collector: str) -> None:
         self.files: dict[str, tuple[bytes, str]] = {}
         for name, (head, end, _) in PAGES.items():
+            head = head.replace("{collector}", collector.replace("127.0.0.1", "localhost"))
             html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
                     f'<title>Bench</title>{head}</head><body><main><h1>An article</h1>'
                     f'{ARTICLE}</main>{end}</body></html>')
@@ -247,14 +252,14 @@ def measure(browser: Any, server: StaticServer, tag: str, link: str) -> tuple[fl
         page.wait_for_function("window.__rejectVisible", timeout=30_000)
         shown = float(page.evaluate("window.__rejectVisible"))
         loaded = list(dict.fromkeys(ours))  # the banner's scripts and stylesheets
-        size = sum(len(gzip.compress(fetch(url), 9)) for url in loaded)
+        size = sum(len(gzip.compress(fetch(url, page.url), 9)) for url in loaded)
         return shown, size, max(depths[url] for url in loaded)
     finally:
         context.close()
 
 
-def fetch(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"Referer": url, "Accept-Encoding": "gzip"})
+def fetch(url: str, page: str) -> bytes:
+    request = urllib.request.Request(url, headers={"Referer": page, "Accept-Encoding": "gzip"})
     with urllib.request.urlopen(request) as response:
         body = response.read()
         return gzip.decompress(body) if response.headers.get("Content-Encoding") == "gzip" else body
@@ -306,7 +311,12 @@ def table(results: list[Result], rounds: int) -> str:
                  f"vanilla-cookieconsent set up as its documentation does, "
                  f"{ours / slow['vanilla-cookieconsent 3, all in <head>']:.2f}× with "
                  f"all of it in <head>.")
-    behind = [tag for tag, time in slow.items() if tag != "consentpixel" and time <= ours]
+    behind = [tag for tag, time in slow.items()
+              if not tag.startswith("consentpixel") and time <= ours]
     lines.append("It is ahead of every other banner here on the slow link." if not behind
                  else f"On the slow link it is not ahead of: {', '.join(behind)}.")
+    elsewhere = slow["consentpixel, collector on another host"]
+    lines.append(f"With the collector on another host than the page, "
+                 f"{elsewhere / slow['vanilla-cookieconsent 3']:.2f}× vanilla-cookieconsent's "
+                 f"time.")
     return "\n".join(lines)

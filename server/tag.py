@@ -140,8 +140,11 @@ class SiteFiles:
         page's if the site speaks it and it differs); and the warning when the page's
         origin is not one of the site's."""
         referer = request.headers.get("referer", "")
-        # A decision cookie comes with the request when the page is on this host.
-        same_host = urlsplit(referer).hostname == request.url.hostname
+        # A decision cookie comes with the request when the page is on this host: the
+        # same origin (also through a proxy on the site's host, where the collector's own
+        # name may differ), or the same host on another port.
+        same_host = (request.headers.get("sec-fetch-site") == "same-origin"
+                     or urlsplit(referer).hostname == request.url.hostname)
         first_visit = same_host and self.site.mode == "opt-in" and "cpx" not in request.cookies
         lang, gpc = self.language(request, "" if first_visit else None)
         origin = page_origin(referer)

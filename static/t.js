@@ -91,8 +91,8 @@
   }
 
   // Each factory b.js hands over is called once, when the page is parsed. It returns
-  // nothing when it needs more first (its styles, the texts in the page's language),
-  // and hands over a new factory once it has them.
+  // nothing when it needs the texts in the page's language first, and hands over a
+  // new factory with them.
   function startModule() {
     whenParsed(function () {
       if (!module && moduleStarted != moduleFactory) {

@@ -83,6 +83,10 @@ def test_the_tag_brings_the_banner_to_a_first_visit_on_the_collectors_host(
     assert parts(elsewhere.text) == ["_config"]
     assert elsewhere.headers["cache-control"] == "public, max-age=300"
     assert "Cookie" not in elsewhere.headers["vary"]
+    # Behind a proxy on the site's own host, the browser says the page is of the same origin.
+    proxied = client.get("/t.js?site=demo", headers={"Referer": "https://shop.example/",
+                                                      "Sec-Fetch-Site": "same-origin"})
+    assert parts(proxied.text) == ["_config", "_module"]
     german = client.get("/t.js?site=demo", headers={"Referer": PAGE_ON_THIS_HOST,
                                                      "Accept-Language": "de-DE,de;q=0.9"})
     assert "Alle akzeptieren" in german.text  # the module asks for the page's language
