@@ -117,6 +117,20 @@ def test_a_first_visit_paints_the_banner_after_the_requests_it_needs(
         assert gzipped(page, [r["url"] for r in requests.seen]) <= FIRST_VISIT_BUDGET
 
 
+def test_a_page_in_another_language_than_the_browsers_gets_its_own_texts(
+        browser: Browser, pages: PageServer, collector: CollectorProcess) -> None:
+    # On the collector's host the tag brings texts in the browser's language (English
+    # here); the page is German and the site speaks German: the module asks for them.
+    context = browser.new_context(locale="en-US")
+    try:
+        page, requests = open_page(context, pages, collector, "lang-de.html", "127.0.0.1")
+        expect(page.get_by_role("button", name="Alle ablehnen")).to_be_visible()
+        assert sorted(requests.files()) == ["/s/demo.js?l=de", "/t.js?site=demo"]
+        expect(page.get_by_role("button", name="Reject all")).to_have_count(0)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
 def test_a_returning_visitor_sends_the_first_pixel_after_one_request(
         context: BrowserContext, pages: PageServer, collector: CollectorProcess,

@@ -195,7 +195,9 @@ cpx('_module', function (core) {
   // Texts chosen from the browser's languages, on a page in another the site speaks:
   // the page's are on their way, with a new factory.
   if (texts.languages && pageLanguage != texts.lang && texts.languages.indexOf(pageLanguage) >= 0) {
-    return core.load('s/' + settings.site + '.js?l=' + pageLanguage);
+    if (!texts.asked) core.load('s/' + settings.site + '.js?l=' + pageLanguage);
+    texts.asked = 1;
+    return;
   }
   // The styles as a constructed stylesheet; a browser without them gets the
   // stylesheet, which styles the banner once it has loaded.

@@ -34,16 +34,14 @@
   var waiting = [];         // events tracked before the decision: [name, properties, path]
   var moduleWaiters = [];   // what to do once the consent module has started
   var unattributed = [];    // conversions waiting for the attribution
+  var asked = {};           // the parts asked for
   var settings,             // the site's settings, see tag.site_settings() on the collector
     decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
     lastPath,               // the path of the last page view
     attributed,             // the page needs the attribution: a campaign, a kept touch, a conversion
     attribution,            // campaigns and conversions (a.js), once here
-    attributionAsked,       // the site's script was asked for it
     module,                 // the consent module (b.js), once started
-    moduleFactory,          // … what b.js hands over to start it
-    moduleStarted,          // … the last factory called
-    moduleAsked;            // … and the site's script was asked for it
+    moduleFactory;          // … and what b.js hands over to start it
 
   // An object's own property only: the page may have put anything on Object.prototype.
   function own(object, key) {
@@ -80,25 +78,20 @@
 
   // ---- the parts a page needs, and the warnings ----
 
-  // The site's script: the attribution (withAttribution), the consent module with its
-  // styles and texts (withModule) in the page's language, or else in the first of the
+  // A part of the site's script, once: the attribution (a=1), or the consent module with
+  // its styles and texts (l=…) in the page's language, or else in the first of the
   // browser's that the site speaks.
-  function loadParts(withAttribution, withModule) {
-    attributionAsked = attributionAsked || withAttribution;
-    moduleAsked = moduleAsked || withModule;
-    load('s/' + settings.site + '.js?' + (withAttribution ? 'a=1&' : '') +
-      (withModule ? 'l=' + document.documentElement.lang : ''));
+  function loadPart(query) {
+    if (!asked[query[0]]) load('s/' + settings.site + '.js?' + query);
+    asked[query[0]] = 1;
   }
 
-  // Each factory b.js hands over is called once, when the page is parsed. It returns
-  // nothing when it needs the texts in the page's language first, and hands over a
-  // new factory with them.
+  // The factory b.js hands over is called when the page is parsed. It returns nothing
+  // when it needs the texts in the page's language first, and hands over a new factory
+  // with them.
   function startModule() {
     whenParsed(function () {
-      if (!module && moduleStarted != moduleFactory) {
-        moduleStarted = moduleFactory;
-        if (module = moduleFactory(core)) moduleWaiters.splice(0).map(attempt);
-      }
+      if (module = module || moduleFactory(core)) moduleWaiters.splice(0).map(attempt);
     });
   }
 
@@ -108,7 +101,7 @@
     if (module) return action();
     moduleWaiters.push(action);
     if (moduleFactory) startModule();
-    else if (!moduleAsked && !settings.texts) loadParts(0, 1);
+    else if (!settings.texts) loadPart('l=' + document.documentElement.lang);
   }
 
   // A misconfiguration the site owner should see: w.js has the words and reads what
@@ -189,7 +182,7 @@
     var name = event[0];
     if (name != 'pageview' && !attribution) {
       unattributed.push(event);
-      return attributionAsked || loadParts(1);
+      return loadPart('a=1');
     }
     pixel('p.gif?s=' + settings.site + (attribution ? attribution.parameters(event) : '') +
       parameter('e', name) +
@@ -276,7 +269,7 @@
     if (settings) return settings.texts = receivedSettings.texts || settings.texts;
     core.settings = settings = receivedSettings;
     [function () {
-      if (attributed) loadParts(1);
+      if (attributed) loadPart('a=1');
     }, readDecision, pageView, applyDecision, function () {
       calls.map(function (call) { publicApi.apply(0, call); });
       trackElement(script, 'data-');
