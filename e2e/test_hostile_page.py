@@ -87,6 +87,27 @@ def test_a_polluted_prototype_leaks_into_no_pixel_and_keeps_the_consent_mode_def
         context.close()
 
 
+# The tag's own keys, short and long, on Object.prototype: none stands in for a missing one.
+POLLUTED_KEYS = "".join(f"Object.prototype[{key!r}] = {value};" for key, value in [
+    ("t", "{title: 'polluted', reject: 'polluted'}"), ("languages", "['de']"), ("asked", "1"),
+    ("a", "1"), ("l", "1"), ("texts", "{}")])
+
+
+def test_a_prototype_with_the_tags_own_keys_changes_nothing(
+        browser: Browser, hostile_pages: PageServer, collector: CollectorProcess) -> None:
+    context, seen = visit(browser, hostile_pages, collector,
+                          "shop.html?utm_source=news&utm_campaign=spring", POLLUTED_KEYS)
+    try:
+        seen.page.get_by_role("button", name="Reject all").wait_for()
+        seen.page.get_by_role("button", name="Accept all").click()
+        seen.settle()
+        landing = [pixel["url"] for pixel in seen.pixels if "e=pageview" in pixel["url"]]
+        assert len(landing) == 1 and "utm_campaign=spring" in landing[0]
+        assert seen.errors == []
+    finally:
+        context.close()
+
+
 # What the page breaks before the tag runs -> the banner still works, nothing is thrown.
 BROKEN = [
     ("image", "window.Image = function () { throw new Error('no images here'); };"),

@@ -243,11 +243,12 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "countsAutomation": site.count_automation,
         "tallies": site.consent_tallies,
         "layout": site.banner,
-    }
-    if lang is not None:  # a returning visitor gets none
+        # Every key, even empty: one the page put on Object.prototype never stands in.
         # With the settings, the texts are in the browser's language: the module asks for
-        # the page's if the site speaks it and it differs.
-        readable["texts"] = {**site_texts(site, lang, gpc), "languages": list(site.languages)}
+        # the page's if the site speaks it and it differs. A returning visitor gets none.
+        "texts": None if lang is None else {**site_texts(site, lang, gpc),
+                                            "languages": list(site.languages)},
+    }
     return {tagkeys.short(name): value for name, value in readable.items()}
 
 

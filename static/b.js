@@ -194,8 +194,9 @@ cpx('_module', function (core) {
 
   // Texts chosen from the browser's languages, on a page in another the site speaks:
   // the page's are on their way, with a new factory.
-  if (texts.languages && pageLanguage != texts.lang && texts.languages.indexOf(pageLanguage) >= 0) {
-    if (!texts.asked) core.load('s/' + settings.site + '.js?l=' + pageLanguage);
+  var languages = own(texts, 'languages');
+  if (languages && pageLanguage != texts.lang && languages.indexOf(pageLanguage) >= 0) {
+    if (!own(texts, 'asked')) core.load('s/' + settings.site + '.js?l=' + pageLanguage);
     texts.asked = 1;
     return;
   }

@@ -82,7 +82,7 @@
   // its styles and texts (l=…) in the page's language, or else in the first of the
   // browser's that the site speaks.
   function loadPart(query) {
-    if (!asked[query[0]]) load('s/' + settings.site + '.js?' + query);
+    if (!own(asked, query[0])) load('s/' + settings.site + '.js?' + query);
     asked[query[0]] = 1;
   }
 
