@@ -5,9 +5,10 @@ HTTP/1.1 on loopback): vanilla-cookieconsent's files from npm as its README sets
 (stylesheet and script in the page, the configuration beside them), Osano cookieconsent's
 and Orejime's released builds (vendored for the audit's tests) as theirs do, consentpixel's
 from a running collector (`consentpixel serve`): through the same server, as a collector
-on the site's own host, and straight from the collector on another host. One Chromium; every round opens each banner on each link in turn, in a
-fresh context (empty cache, no cookie); "slow" is DevTools network emulation at 150 ms
-latency, 1.6 Mbit/s down and 750 kbit/s up.
+on the site's own host, and straight from the collector on another host. One Chromium;
+every round opens each banner on each link in turn, in a fresh context (empty cache, no
+cookie); "slow" is DevTools network emulation at 150 ms latency, 1.6 Mbit/s down and
+750 kbit/s up.
 
 Measured in the page: a requestAnimationFrame poll, installed before any script runs,
 notes performance.now() (from the start of navigation) on the first frame where the
@@ -45,7 +46,7 @@ PEER_FILES = {  # path on the static server -> vendored file
 NPM_CACHE = Path.home() / ".cache" / "consentpixel-bench"
 SLOW = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8,
         "uploadThroughput": 750_000 / 8}
-COLLECTOR_FILES = ("/t.js", "/w.js", "/h.js", "/d.js", "/s/", "/p.gif", "/c.gif")
+COLLECTOR_FILES = ("/t.js", "/w.js", "/h.js", "/s/", "/p/", "/p.gif", "/c.gif")
 CONFIG = """
 [sites.bench]
 origins = ["http://127.0.0.1:*", "http://localhost:*"]

@@ -69,15 +69,14 @@ def tag_sizes() -> str:
     tag = TagFiles({"demo": site})
     files = tag.sites["demo"]
     parts = {
-        "t.js (the core)": tag.files["t.js"].body,
-        "/s/demo.js (settings)": files.text(False, None).encode(),
-        "/s/demo.js?l=en (settings, texts, consent module)": files.text(False, "en").encode(),
-        "/s/demo.css (theme and banner styles)": files.stylesheet.body,
-        "/s/demo.js?a=1 (settings, attribution)": files.text(True, None).encode(),
+        "t.js?site=demo (core and settings)": files.text(True, False, None).encode(),
+        "t.js?site=demo, first visit on the collector's host (and module, styles, texts)":
+            files.text(True, False, "en").encode(),
+        "/p/demo.js?l=en (module, styles, texts)": files.text(False, False, "en").encode(),
+        "/p/demo.js?a=1 (attribution)": files.text(False, True, None).encode(),
     }
     names = list(parts)
-    visits = {"returning visitor who decided": [names[0], names[1]],
-              "first visit, banner shown": [names[0], names[2], names[3]]}
+    visits = {"first visit, page on another host": [names[0], names[2]]}
     lines = ["| file | bytes | gzip -9 | brotli -q 11 |", "|---|---:|---:|---:|"]
     rows = [(name, [parts[name]]) for name in names]
     rows += [(visit, [parts[name] for name in files_]) for visit, files_ in visits.items()]

@@ -198,7 +198,7 @@ def test_behind_the_shipped_nginx(browser: Browser, pages: PageServer,
         assert seen.page.url.startswith(pages.page("shop.html") + "?")
         assert "utm_campaign=spring" in seen.page.url
         seen.page.wait_for_load_state("networkidle")
-        assert {("/t.js", 200), ("/s/demo.js", 200)} <= set(tag), tag
+        assert {("/t.js", 200), ("/p/demo.js", 200)} <= set(tag), tag
         assert seen.errors == []
         collector.wait_for(lambda: collector.counts().get("click") == 1 and
                            paths(collector).get("/shop.html") == 2)
@@ -221,7 +221,7 @@ def test_behind_the_shipped_nginx(browser: Browser, pages: PageServer,
 
     # The tag's files are kept by nginx as the collector says; plain HTTP is sent to
     # HTTPS; redirects are built from the public URL, not the Host a client names.
-    for path in ("/t.js?site=demo", "/s/demo.css", "/s/demo.js?l=en"):
+    for path in ("/t.js?site=demo", "/s/demo.css", "/p/demo.js?l=en"):
         first, second = (proxy.request(path, headers={"Referer": "http://localhost:9/"})
                          for _ in range(2))
         assert (first.getheader("x-cache-status"), second.getheader("x-cache-status")) == (

@@ -37,8 +37,8 @@ def create_app(config: Config, store: Store | None = None) -> Pixels:
         Route("/", index),
         Route("/t.js", tag_file),
         Route("/h.js", tag_file),
-        Route("/d.js", tag_file),
         Route("/w.js", tag_file),
+        Route("/p/{site}.js", site_parts),
         Route("/s/{site}.js", site_script),
         Route("/s/{site}.css", site_stylesheet),
         Route("/gcm/{site}.js", consent_mode_script),
@@ -74,11 +74,18 @@ async def tag_file(request: Request) -> Response:
     return collector_of(request).tag.response(request)
 
 
+async def site_parts(request: Request) -> Response:
+    files = collector_of(request).tag.sites.get(request.path_params["site"])
+    if files is None:  # the tag told the site owner already, in the console
+        return Response("/* consentpixel: no such site */", 404, media_type=tag.JS)
+    return files.parts(request)
+
+
 async def site_script(request: Request) -> Response:
     files = collector_of(request).tag.sites.get(request.path_params["site"])
-    if files is None:  # t.js tells the site owner, in the console
+    if files is None:
         return Response("/* consentpixel: no such site */", 404, media_type=tag.JS)
-    return files.script(request)
+    return files.settings_script(request)
 
 
 async def site_stylesheet(request: Request) -> Response:

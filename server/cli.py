@@ -258,7 +258,8 @@ def starter() -> str:
              "# uncomment a line to change it. Check the file with: consentpixel check FILE",
              "", "[collector]"]
     lines += block(settings.COLLECTOR, {})
-    lines += ["", "# One table per site; its name is the tag's site: t.js?site=shop.", "[sites.shop]"]
+    lines += ["", "# One table per site; its name is the tag's site: t.js?site=shop.",
+              "[sites.shop]"]
     lines += block(settings.SITE, {"origins": ["https://shop.example"]})
     lines += ["", "# Consent categories ('necessary' is built in and always on). Built-in",
               "# texts exist for analytics and ads in en, de, fr and es.",

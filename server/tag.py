@@ -4,15 +4,17 @@
                           the collector can tell (no decision cookie came with the
                           request, as one would from a page on this host), also the
                           consent module (b.js) with its styles and the banner's texts
-    /s/SITE.js?a=1        the parts a page asks for later: the attribution (a.js:
-    /s/SITE.js?l=LANG       campaigns and conversions), the consent module with its
-                            styles and the texts in one language; both at once: a=1&l=…
+    /p/SITE.js?a=1        the parts a page asks for later: the attribution (a.js:
+    /p/SITE.js?l=LANG       campaigns and conversions), the consent module with its
+    /p/SITE.js?h=LANG       styles and the banner in one language, the release of held
+                            scripts and embeds (h.js) with its placeholders' words
     /s/SITE.css           the site's theme and the banner's styles, for browsers
                           without constructed stylesheets
+    /s/SITE.js            the settings with the parts, as the core before the one-file
+                          tag asked for them: cores still in a browser's or a proxy's
+                          cache (an hour, a day stale) keep working after an upgrade
     /t.js                 the tag as first published (<script … data-site="SITE">):
                           loads t.js?site=SITE as the same element would
-    /h.js                 the release of held scripts and embeds, on pages that hold some
-    /d.js                 the deletion of a refused category's cookies, when a page has some
     /w.js                 the words of the console warnings, only when something is wrong
     /gcm/SITE.js          Google Consent Mode defaults and updates, for sites that want it
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import json
 import re
 from collections.abc import Callable
@@ -35,7 +38,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import attribution, privacy, tagkeys, texts
+from . import attribution, privacy, tagkeys, templating, texts
 from .config import Site
 from .minify import minify_css, minify_js
 
@@ -95,13 +98,15 @@ class TagFiles:
                             .replace("__CLICK_IDS__", as_js(list(attribution.CLICK_IDS))))
         self.module = minify_js(source("b.js"), shared_names=True)
         self.core = minify_js(source("t.js"), shared_names=True)
+        self.held = minify_js(source("h.js"), shared_names=True)
         self.parts: dict[tuple[bool, str | None, bool], str] = {}
         self.styles = minify_css(source("b.css"))
         self.warnings = minify_js(source("w.js"))
         self.files = {
             "t.js": Asset.build(minify_js(source("site.js")), JS, CORE_CACHE),
-            "h.js": Asset.build(minify_js(source("h.js"), shared_names=True), JS, CORE_CACHE),
-            "d.js": Asset.build(minify_js(source("d.js")), JS, CORE_CACHE),
+            # for consent modules cached before held content became a part: no placeholders
+            "h.js": Asset.build(self.held.replace("__WORDS__", as_js({"cats": {}})), JS,
+                                CORE_CACHE),
             "w.js": Asset.build(self.warnings.replace(PROBLEM_TOKEN, PROBLEM_FROM_URL), JS,
                                 CORE_CACHE),
         }
@@ -144,29 +149,60 @@ class SiteFiles:
         # same origin (also through a proxy on the site's host, where the collector's own
         # name may differ), or the same host on another port.
         same_host = (request.headers.get("sec-fetch-site") == "same-origin"
-                     or urlsplit(referer).hostname == request.url.hostname)
+                     or page_host(referer) == request.url.hostname)
         first_visit = same_host and self.site.mode == "opt-in" and "cpx" not in request.cookies
         lang, gpc = self.language(request, "" if first_visit else None)
         origin = page_origin(referer)
         if origin and not self.site.allows_origin(origin):
             problem = ["origin", origin, self.site.name]
-            text = self.text(True, False, lang, gpc) + self.files.warning(problem).body.decode()
+            warning = self.files.warning(problem).body.decode()
+            text = self.text(True, False, lang, gpc) + ";" + warning
             return Asset.build(text, JS, NO_STORE).response(request)
-        vary = "Accept-Encoding, Referer" + (", Cookie" if same_host else "") + \
+        vary = "Accept-Encoding, Referer, Sec-Fetch-Site" + (", Cookie" if same_host else "") + \
             (", Accept-Language, Sec-GPC" if lang else "")
         cache = VISITOR_CACHE if same_host else SITE_CACHE
         return self.asset(("tag", lang, gpc, same_host), lambda: self.text(True, False, lang, gpc),
                           cache, vary).response(request)
 
-    def script(self, request: Request) -> Response:
+    def parts(self, request: Request) -> Response:
         """What a page asks for after the tag: with a=1 the attribution, with l the
         consent module and the texts in the page's language (or the browser's)."""
         attribution = request.query_params.get("a") == "1"
+        held = request.query_params.get("h")
+        if held is not None:  # in the banner's language, as the module asks
+            lang, _ = self.language(request, held)
+            return self.asset(("held", lang), lambda: self.held(lang), SITE_CACHE,
+                              "Accept-Encoding, Accept-Language").response(request)
         lang, gpc = self.language(request, request.query_params.get("l"))
         vary = "Accept-Encoding" + (", Accept-Language, Sec-GPC" if lang else "")
         return self.asset(("parts", attribution, lang, gpc),
                           lambda: self.text(False, attribution, lang, gpc),
                           SITE_CACHE, vary).response(request)
+
+    def held(self, lang: str | None) -> str:
+        """h.js with what its placeholders say, in the banner's language, escaped."""
+        words, categories = site_words(self.site, lang or self.site.languages[0])
+        said = {"cats": {name: [html.escape(label), html.escape(description)]
+                         for name, label, description in categories},
+                "allow": html.escape(words["allow"])}
+        return self.files.held.replace("__WORDS__", as_js(said)) + ";"
+
+    def settings_script(self, request: Request) -> Response:
+        """The settings with the parts asked for, as cores before the one-file tag ask:
+        the attribution first, then the settings (with the texts), then the module."""
+        attribution = request.query_params.get("a") == "1"
+        lang, gpc = self.language(request, request.query_params.get("l"))
+
+        def text() -> str:
+            parts = [self.files.attribution] if attribution else []
+            parts.append(config(site_settings(self.site, lang, gpc)))
+            if lang is not None:
+                parts.append(self.module)
+            return ";".join(parts) + ";"
+
+        vary = "Accept-Encoding" + (", Accept-Language, Sec-GPC" if lang else "")
+        return self.asset(("settings", attribution, lang, gpc), text, SITE_CACHE,
+                          vary).response(request)
 
     def language(self, request: Request, wanted: str | None) -> tuple[str | None, bool]:
         """The banner's language, if texts are wanted, and whether to add the note on
@@ -184,8 +220,7 @@ class SiteFiles:
 
     def text(self, core: bool, attribution: bool, lang: str | None, gpc: bool = False) -> str:
         """The core and its settings; the attribution; the texts (which join the
-        settings) and the module after them. After the core, only if it runs: it stands
-        aside when the page has another cpx."""
+        settings) and the module after them."""
         parts = [config(site_settings(self.site, lang, gpc))] if core else []
         if attribution:
             parts.append(self.files.attribution)
@@ -194,11 +229,21 @@ class SiteFiles:
                 parts.append(config({tagkeys.short("texts"): site_texts(self.site, lang, gpc)}))
             parts.append(self.module)
         text = ";".join(parts) + ";"
-        return f"{self.files.core};if(window.cpx&&cpx.loaded){{{text}}}" if core else text
+        # What comes with the core calls the API it returns, which is nothing when the
+        # core stood aside (the page has another cpx, or a copy of the tag runs already).
+        return f"(function(cpx){{if(cpx){{{text}}}}})({self.files.core})" if core else text
 
 
 def config(settings: dict[str, Any]) -> str:
     return f"cpx('_config',{as_js(settings)})"
+
+
+def page_host(referer: str) -> str | None:
+    """The host of a Referer, or None when there is none to tell."""
+    try:
+        return urlsplit(referer).hostname
+    except ValueError:
+        return None
 
 
 def page_origin(referer: str) -> str:
@@ -252,23 +297,34 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
     return {tagkeys.short(name): value for name, value in readable.items()}
 
 
-def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
+def site_words(site: Site, lang: str) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """The banner's words in one language (built in, then the site's own), and each
+    category's name, label and description."""
     first = site.languages[0]
 
     def pick(table: dict[str, str]) -> str:
         return table.get(lang) or table.get(first) or table.get("en") or ""
 
-    words: dict[str, Any] = {**texts.BUTTONS.get(lang, texts.BUTTONS["en"]),
-                             **texts.BANNER.get(lang, texts.BANNER["en"]),
-                             **site.text.get(lang, {})}
-    words["cats"] = {name: [pick(cat.label), pick(cat.description)]
-                     for name, cat in site.categories.items()}
-    if lang in texts.RTL_LANGUAGES:  # left to right goes without saying
-        words["rtl"] = True
-    words["lang"] = lang
-    if not gpc:
-        del words["gpc"]
-    return words
+    words = {**texts.BUTTONS.get(lang, texts.BUTTONS["en"]),
+             **texts.BANNER.get(lang, texts.BANNER["en"]), **site.text.get(lang, {})}
+    return words, [(name, pick(cat.label), pick(cat.description))
+                   for name, cat in site.categories.items()]
+
+
+def site_texts(site: Site, lang: str, gpc: bool = True) -> dict[str, Any]:
+    """The banner in one language: its markup, rendered here (autoescaped) for the consent
+    module to show as it is, with the note on Global Privacy Control only for the
+    browsers that send it."""
+    words, categories = site_words(site, lang)
+    refused = [label for name, label, _ in categories if name in site.gpc_categories]
+    gpc_note = words["gpc"].replace("{cats}", ", ".join(refused)) if gpc and refused else ""
+    markup = BANNER.render(lang=lang, rtl=lang in texts.RTL_LANGUAGES, words=words,
+                           categories=categories, gpc_note=gpc_note)
+    return {"banner": BETWEEN_TAGS.sub("><", markup.strip()), "lang": lang}
+
+
+BANNER = templating.environment.get_template("tag/banner.html")
+BETWEEN_TAGS = re.compile(r">\s+<")
 
 
 def as_js(value: Any) -> str:

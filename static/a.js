@@ -4,10 +4,10 @@
  * The campaign a page was reached from, the touch kept for later conversions (last
  * touch, within the site's lookback window), and what a conversion adds to its pixel:
  * a cleaned value and currency, and a hash of the order ID. The collector serves it
- * inside the site's script (/s/SITE.js?a=1…), before the settings, when t.js sees that
- * the page needs it: campaign parameters in the URL, a kept touch, a conversion on the
- * tag (data-event), or a conversion tracked later. Written for readers and shortened by
- * the collector, like t.js; core.settings is read when used, as it may arrive after.
+ * as a part of the site's script (/p/SITE.js?a=1…) when t.js sees that the page needs
+ * it: campaign parameters in the URL, a kept touch, a conversion on the tag
+ * (data-event), or a conversion tracked later; the landing's page view waits for it.
+ * Written for readers and shortened by the collector, like t.js.
  */
 cpx('_attribution', function (core) {
   var own = core.own;

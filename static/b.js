@@ -5,14 +5,14 @@
  *
  * The collector serves it after the site's settings and the banner's texts, in the
  * tag's own file (t.js?site=…) on a first visit it can tell, else in the site's script
- * (/s/SITE.js?l=…). It hands t.js a factory, which t.js calls with its core once the
+ * (/p/SITE.js?l=…). It hands t.js a factory, which t.js calls with its core once the
  * page is parsed. The styles (the site's stylesheet, /s/SITE.css, which the collector
  * writes in for STYLES) are adopted as a constructed stylesheet: no request, no inline
  * style, nothing a Content-Security-Policy refuses; the layout (bar, box or modal) is
  * the site's `banner` setting. Written for readers and shortened by the collector,
  * like t.js.
  */
-cpx('_module', function (core) {
+cpx('_module', function start(core) {
   var document = window.document;
   var settings = core.settings;
   var texts = settings.texts;
@@ -26,12 +26,6 @@ cpx('_module', function (core) {
     nested,       // the preferences were opened from the banner
     held,         // the release of what the page holds (h.js), once here
     heldAsked;    // … and h.js asked for
-
-  function escape(text) {
-    return ('' + (text || '')).replace(/[&<>"']/g, function (character) {
-      return '&#' + character.charCodeAt(0) + ';';
-    });
-  }
 
   // Categories that Global Privacy Control refuses unless switched on here.
   function locked(category) {
@@ -61,7 +55,7 @@ cpx('_module', function (core) {
         if (core.isGranted(own(settings.events, event[0]))) attempt(function () { core.send(event); });
       });
     }, function () {
-      withdraw(settings.categories.filter(refused));
+      settings.categories.filter(refused).map(withdraw);
     }, function () {
       if (settings.tallies) {
         core.pixel('c.gif?s=' + settings.site + '&y=' + settings.categories.filter(core.isGranted).join('-') +
@@ -70,16 +64,26 @@ cpx('_module', function (core) {
     }, release].map(attempt);
   }
 
-  // Withdrawal: what was stored for the refused categories goes: the campaign touch
-  // here, and the cookies they name (a name, or a prefix*), which d.js deletes; it loads
-  // only for categories that name some.
-  function withdraw(refusedCategories) {
-    var cookies = [];
-    refusedCategories.map(function (category) {
-      if (category == settings.attributionCategory) attempt(function () { localStorage.removeItem('cpx_touch'); });
-      cookies = cookies.concat(own(settings.cookies, category) || []);
+  // Withdrawal: delete what was stored for the category. A cookie may sit on this host
+  // or a parent domain, and on any path above this page; it is deleted only by naming
+  // both, which document.cookie never shows, so every pair is tried.
+  function withdraw(category) {
+    var host = location.hostname.split('.');
+    var path = location.pathname.split('/');
+    if (category == settings.attributionCategory) attempt(function () { localStorage.removeItem('cpx_touch'); });
+    document.cookie.split(/;\s*/).map(function (pair) {
+      var name = pair.split('=')[0];
+      (own(settings.cookies, category) || []).map(function (wanted) {  // a name, or a prefix*
+        if (wanted.slice(-1) == '*' ? !name.indexOf(wanted.slice(0, -1)) : name == wanted) {
+          for (var i = 0; i <= host.length; i++) {
+            for (var j = 1; j <= path.length; j++) {
+              document.cookie = name + '=; max-age=0; path=' + (path.slice(0, j).join('/') || '/') +
+                (i ? '; domain=' + host.slice(i - 1).join('.') : '');
+            }
+          }
+        }
+      });
     });
-    if (cookies[0]) core.load('d.js#' + encodeURIComponent(JSON.stringify(cookies)));
   }
 
   // ---- what the page holds until consent ----
@@ -90,21 +94,12 @@ cpx('_module', function (core) {
     if (held) held();
     else if (!heldAsked && document.querySelector('[data-cpx-category]')) {
       heldAsked = 1;
-      core.load('h.js');
+      core.load('p/' + settings.site + '.js?h=' + texts.lang);
     }
   }
 
   // ---- the banner ----
 
-  function button(action, text) {
-    return '<button type="button" data-a="' + action + '">' + escape(text) + '</button>';
-  }
-
-  function row(category, words, fixed) {
-    return '<label class="cpx-cat"><input type="checkbox" role="switch" value="' + category + '"' +
-      (fixed ? ' checked disabled' : core.isGranted(category) ? ' checked' : '') +
-      '><span><b>' + escape(words[0]) + '</b>' + escape(words[1]) + '</span></label>';
-  }
 
   // The banner, or the preferences (the same element, another view).
   function view(preferences) {
@@ -112,23 +107,17 @@ cpx('_module', function (core) {
     box.className = 'cpx cpx-' + settings.layout + (preferences ? ' cpx-prefs' : '');
   }
 
+  // The banner's markup comes rendered by the collector (templates/tag/banner.html), in
+  // one language; here it gets its switches and its behaviour.
   function show(preferences) {
-    var off = settings.categories.filter(locked).map(function (category) {
-      return own(texts.cats, category)[0];
-    });
     var holder = document.createElement('div');
     close();
     opener = document.activeElement;
-    // role="dialog" also for browsers without <dialog>, where it is a plain element
-    holder.innerHTML = '<dialog role="dialog" tabindex="-1" aria-labelledby="cpx-title" aria-describedby="cpx-body" ' +
-      'lang="' + escape(texts.lang) + '" dir="' + (texts.rtl ? 'rtl' : 'ltr') + '">' +
-      '<h2 id="cpx-title">' + escape(texts.title) + '</h2><p id="cpx-body">' + escape(texts.body) + '</p>' +
-      (off[0] && texts.gpc ? '<p class="cpx-gpc">' + escape(texts.gpc.replace('{cats}', off.join(', '))) + '</p>' : '') +
-      '<div class="cpx-cats">' + row('necessary', [texts.necessary], 1) +
-      settings.categories.map(function (category) { return row(category, own(texts.cats, category)); }).join('') +
-      '</div><div class="cpx-buttons">' + button('reject', texts.reject) + button('accept', texts.accept) +
-      button('prefs', texts.prefs) + button('save', texts.save) + '</div></dialog>';
+    holder.innerHTML = texts.banner;
     box = holder.firstChild;
+    [].map.call(box.querySelectorAll('input:enabled'), function (input) {
+      input.checked = core.isGranted(input.value);
+    });
     box.onclick = function (event) {
       var action = event.target.getAttribute('data-a');
       if (action == 'reject') decide([]);
@@ -193,10 +182,15 @@ cpx('_module', function (core) {
   // ---- starting ----
 
   // Texts chosen from the browser's languages, on a page in another the site speaks:
-  // the page's are on their way, with a new factory.
+  // the page's are on their way, with a new factory; if they cannot come, these do.
   var languages = own(texts, 'languages');
   if (languages && pageLanguage != texts.lang && languages.indexOf(pageLanguage) >= 0) {
-    if (!own(texts, 'asked')) core.load('s/' + settings.site + '.js?l=' + pageLanguage);
+    if (!own(texts, 'asked')) {
+      core.load('p/' + settings.site + '.js?l=' + pageLanguage, function () {
+        texts.languages = 0;
+        cpx('_module', start);
+      });
+    }
     texts.asked = 1;
     return;
   }
@@ -222,7 +216,7 @@ cpx('_module', function (core) {
   return {
     // h.js hands over its release, given what it needs of this module
     held: function (factory) {
-      held = factory(core, decide, button, escape);
+      held = factory(core, decide);
       held();
     },
     showBanner: function () { show(); },

@@ -4,14 +4,16 @@
  * Scripts (type="text/plain" data-cpx-category) run in document order once their
  * category is granted, keeping their nonce; embeds (data-cpx-src) load; a held embed
  * whose category is refused shows what it needs and a button that allows just that.
- * The consent module (b.js) loads this file only on a page that holds something, and
- * hands it its decide(), button() and escape(); it runs after every decision. Written
- * for readers and shortened by the collector, like t.js.
+ * The consent module (b.js) loads this file only on a page that holds something, as a
+ * part of the site's script in the banner's language (/p/SITE.js?h=LANG: the collector
+ * writes the placeholders' words, escaped, in for WORDS), and hands it its decide(); it
+ * runs after every decision. Written for readers and shortened by the collector, like
+ * t.js.
  */
-cpx('_held', function (core, decide, button, escape) {
+cpx('_held', function (core, decide) {
   var document = window.document;
   var settings = core.settings;
-  var texts = settings.texts;
+  var texts = __WORDS__;  // {cats: {category: [label, description]}, allow: the button's word}
 
   return function release() {
     var held = [].filter.call(document.querySelectorAll('[data-cpx-category]'), function (element) {
@@ -22,8 +24,8 @@ cpx('_held', function (core, decide, button, escape) {
       if (element.tagName == 'IFRAME' && words && !(placeholder && placeholder.className == 'cpx-ph')) {
         placeholder = document.createElement('div');
         placeholder.className = 'cpx-ph';
-        placeholder.innerHTML = '<p>' + escape(words[0] + ': ' + words[1]) + '</p>' +
-          button('allow', texts.allow + ': ' + words[0]);
+        placeholder.innerHTML = '<p>' + words[0] + ': ' + words[1] + '</p><button type="button">' +
+          texts.allow + ': ' + words[0] + '</button>';
         placeholder.lastChild.onclick = function () {
           decide(settings.categories.filter(core.isGranted).concat(category));
         };

@@ -5,15 +5,16 @@
  * The tag to paste today names its site in its address and needs no such step.
  */
 (function (script) {
-  var site = script && script.getAttribute('data-site');
-  var element = document.createElement('script');
-  if (!script) return;
-  [].map.call(script.attributes, function (attribute) {
-    element.setAttribute(attribute.name, attribute.value);
-  });
-  element.nonce = script.nonce;
-  element.referrerPolicy = 'origin';
-  element.src = script.src.replace(/\/t\.js\b.*/, '/') +
-    (site ? 't.js?site=' + encodeURIComponent(site) : 'w.js#' + encodeURIComponent('["site"]'));
-  document.head.appendChild(element);
+  try {
+    var site = script.getAttribute('data-site');
+    var element = document.createElement('script');
+    [].map.call(script.attributes, function (attribute) {
+      element.setAttribute(attribute.name, attribute.value);
+    });
+    element.nonce = script.nonce;
+    element.referrerPolicy = 'origin';
+    element.src = script.src.replace(/\/t\.js\b.*/, '/') +
+      (site ? 't.js?site=' + encodeURIComponent(site) : 'w.js#' + encodeURIComponent('["site"]'));
+    document.head.appendChild(element);
+  } catch (error) {}  // nothing thrown into the page
 })(document.currentScript);

@@ -8,13 +8,16 @@
  * a first visit the collector can tell (no decision cookie came with the request, as it
  * would from a page on the collector's host), the file also holds the consent module
  * (b.js), its styles and the banner's texts: the banner paints after one request too.
- * Otherwise the core asks the site's script (/s/SITE.js) for what the page needs: with
+ * Otherwise the core asks the site's parts (/p/SITE.js) for what the page needs: with
  * ?a=1 the attribution (a.js: campaigns and conversions) on a page reached from a
  * campaign, with a kept campaign touch or a conversion; with ?l=LANG the consent module
  * and the banner's texts in the page's language, for a visitor without a decision, when
  * the visitor opens the preferences, or when the page holds scripts to release or
  * embeds that need a placeholder. w.js, the words of the console warnings, loads only
  * when something is wrong.
+ *
+ * The collector hands what comes with the core the API this core returns, under the name
+ * cpx: nothing when the core stood aside, and never another script's cpx.
  *
  * Written for readers; the collector shortens the names (minify.py), and the site's
  * settings travel under the short keys of tagkeys.py. Plain ES5, no eval, no inline
@@ -25,7 +28,7 @@
   var script = document.currentScript;
   var existing = window.cpx;
   // Without our own <script> element, or with the name taken, stand aside.
-  if (!script || existing && (existing.loaded || typeof existing != 'function')) return;
+  if (!script || existing && (own(existing, 'loaded') || typeof existing != 'function')) return;
 
   var base = script.src.replace(/\/t\.js\b.*/, '/');
   var calls = own(existing, 'q') || [];  // calls made before the tag arrived
@@ -61,11 +64,12 @@
     guard(action)();
   }
 
-  function load(path) {
+  function load(path, onError) {
     var element = document.createElement('script');
     element.src = base + path;
     element.nonce = script.nonce;
     element.referrerPolicy = 'origin';  // the collector learns the page's origin, never its URL
+    element.onerror = guard(onError);
     document.head.appendChild(element);
   }
 
@@ -80,9 +84,17 @@
 
   // A part of the site's script, once: the attribution (a=1), or the consent module with
   // its styles and texts (l=…) in the page's language, or else in the first of the
-  // browser's that the site speaks.
+  // browser's that the site speaks. Without the attribution (blocked, offline), the page
+  // view goes unlabelled rather than not at all.
   function loadPart(query) {
-    if (!own(asked, query[0])) load('s/' + settings.site + '.js?' + query);
+    if (!own(asked, query[0])) {
+      load('p/' + settings.site + '.js?' + query, function () {
+        if (query == 'a=1') {
+          attributed = 0;
+          pageView();
+        }
+      });
+    }
     asked[query[0]] = 1;
   }
 
@@ -307,4 +319,5 @@
   attempt(function () {
     attributed = location.search || script.hasAttribute('data-event') || localStorage.getItem('cpx_touch');
   });
+  return publicApi;  // to the settings and parts that came with the core, and to no one else
 })(window, document);

@@ -170,7 +170,7 @@ def test_the_hot_path_decides_as_the_plain_path(hits: list[Hit]) -> None:
 
 # -- a running collector ----------------------------------------------------------------
 
-ENDPOINTS = ["/t.js", "/w.js", "/s/demo.css", "/s/demo.js", "/gcm/demo.js", "/p.gif", "/i.gif",
+ENDPOINTS = ["/t.js", "/t.js?site=demo", "/w.js", "/s/demo.css", "/s/demo.js", "/p/demo.js", "/gcm/demo.js", "/p.gif", "/i.gif",
              "/c.gif", "/go/demo/spring-sale", "/healthz", "/metrics", "/"]
 PIXELS = {"/p.gif", "/i.gif", "/c.gif"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "BREW"]

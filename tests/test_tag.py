@@ -32,7 +32,7 @@ VISITS = {  # visitor -> [(path, headers)]
     "returning": [("/t.js?site=demo", {})],
     "returning, page on the collector's host": [
         ("/t.js?site=demo", {"Referer": PAGE_ON_THIS_HOST, **DECIDED})],
-    "first": [("/t.js?site=demo", {}), ("/s/demo.js?l=en", {})],
+    "first": [("/t.js?site=demo", {}), ("/p/demo.js?l=en", {})],
     "first, page on the collector's host": [
         ("/t.js?site=demo", {"Referer": PAGE_ON_THIS_HOST})],
 }
@@ -106,8 +106,8 @@ def test_gzip_is_served_at_level_nine(client: TestClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
 
 
-SCRIPTS = ["/t.js", "/t.js?site=demo", "/h.js", "/w.js", "/s/demo.js?a=1", "/s/demo.js?l=en",
-           "/s/demo.js?a=1&l=de", "/gcm/demo.js"]
+SCRIPTS = ["/t.js", "/t.js?site=demo", "/h.js", "/w.js", "/p/demo.js?a=1", "/p/demo.js?l=en",
+           "/p/demo.js?h=de", "/s/demo.js?a=1&l=de", "/gcm/demo.js"]
 
 
 @pytest.mark.parametrize("path", SCRIPTS)
@@ -140,12 +140,48 @@ def test_site_settings_carry_their_short_keys_and_no_secrets() -> None:
     assert "spring-sale" not in str(settings)  # links and other settings stay on the collector
 
 
-def test_the_texts_come_in_one_language_and_the_gpc_note_only_when_asked() -> None:
+def test_the_banner_comes_in_one_language_and_the_gpc_note_only_when_asked() -> None:
     site = demo.config().sites["demo"]
     texts = site_settings(site, "de", gpc=False)[tagkeys.short("texts")]
-    assert texts["accept"] == "Alle akzeptieren" and texts["lang"] == "de"
-    assert "gpc" not in texts and "Ihr Browser" not in str(texts)
-    assert "Global-Privacy-Control" in site_settings(site, "de")[tagkeys.short("texts")]["gpc"]
+    banner = texts["banner"]
+    assert banner.startswith('<dialog role="dialog"') and banner.endswith("</dialog>")
+    assert '<button type="button" data-a="accept">Alle akzeptieren</button>' in banner
+    assert texts["lang"] == "de" and 'lang="de" dir="ltr"' in banner
+    assert "> <" not in banner and "\n" not in banner  # the first child is the dialog
+    assert "Ihr Browser" not in banner and "cpx-gpc" not in banner
+    noted = site_settings(site, "de")[tagkeys.short("texts")]["banner"]
+    assert '<p class="cpx-gpc">' in noted and "Global-Privacy-Control" in noted
+    assert 'dir="rtl"' in site_settings(site, "ar")[tagkeys.short("texts")]["banner"]
+
+
+def test_a_sites_words_are_escaped_where_the_banner_is_built() -> None:
+    shop = config.parse({"sites": {"shop": {
+        "origins": ["https://shop.example"],
+        "text": {"en": {"title": '<img src=x onerror="alert(1)">', "allow": "<b>Allow</b>"}},
+        "categories": {"ads": {"label": {"en": "Ads & <i>offers</i>"}}}}}})
+    site = shop.sites["shop"]
+    banner = site_settings(site, "en")[tagkeys.short("texts")]["banner"]
+    assert "<img" not in banner and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in banner
+    assert "<i>" not in banner and "Ads &amp; &lt;i&gt;offers&lt;/i&gt;" in banner
+    held = TagFiles(shop.sites).sites["shop"].held("en")
+    assert "<b>" not in held and "&lt;b&gt;Allow&lt;/b&gt;" in held
+    assert "Ads &amp; &lt;i&gt;offers&lt;/i&gt;" in held and "__WORDS__" not in held
+
+
+def test_a_tag_cached_before_the_one_file_tag_still_gets_its_settings(
+        client: TestClient) -> None:
+    # t.js before this version asked /s/SITE.js for the settings, with the parts.
+    returning = served(client, "/s/demo.js?").decode()
+    assert parts(returning) == ["_config"] and '"m":"opt-in"' in returning
+    first = served(client, "/s/demo.js?a=1&l=en").decode()
+    assert parts(first) == ["_attribution", "_config", "_module"] and '"rules"' not in first
+    assert TagSettings.from_script(first) is not None
+
+
+@pytest.mark.parametrize("referer", ["http://[::1", "http://[zz]/", "not a url", ""])
+def test_a_malformed_referer_gets_the_tag(client: TestClient, referer: str) -> None:
+    response = client.get("/t.js?site=demo", headers={"Referer": referer})
+    assert response.status_code == 200 and parts(response.text) == ["_config"]
 
 
 @pytest.mark.parametrize("wanted, accept_language, chosen", [
@@ -168,16 +204,17 @@ def test_the_tag_carries_the_settings_the_audit_reads(client: TestClient) -> Non
 
 
 @pytest.mark.parametrize("path, expected", [
-    ("/s/demo.js?a=1", ["_attribution"]),
-    ("/s/demo.js?l=en", ["_config", "_module"]),
-    ("/s/demo.js?a=1&l=fr", ["_attribution", "_config", "_module"]),
+    ("/p/demo.js?a=1", ["_attribution"]),
+    ("/p/demo.js?l=en", ["_config", "_module"]),
+    ("/p/demo.js?a=1&l=fr", ["_attribution", "_config", "_module"]),
+    ("/p/demo.js?h=en", ["_held"]),
 ])
 def test_the_site_script_brings_the_parts_asked_for(client: TestClient, path: str,
                                                     expected: list[str]) -> None:
     text = served(client, path).decode()
     assert parts(text) == expected
-    # the texts alone join the settings the tag brought; the styles come with the module
-    assert ('"accept":' in text and "--cpx-accent" in text) == ("_module" in expected)
+    # the banner alone joins the settings the tag brought; the styles come with the module
+    assert ('data-a=\\"accept\\"' in text and "--cpx-accent" in text) == ("_module" in expected)
     assert '"rules"' not in text and '"r":' not in text
     # the campaign parameters and click IDs the attribution needs come with it
     assert ('"utm_source"' in text and '"gclid"' in text) == ("_attribution" in expected)
@@ -194,6 +231,7 @@ def test_a_page_origin_the_site_does_not_list_gets_the_warning_uncached(
     assert '["origin","https://elsewhere.example","demo"]' in bad.text
     assert "console.warn" in bad.text and "127.0.0.1" not in bad.text  # the list stays private
     assert TagSettings.from_script(bad.text) is not None
+    assert ");(function(" in bad.text  # the warning after the tag, not called on its result
 
 
 def test_the_stylesheet_carries_the_sites_theme_light_and_dark(tmp_path_factory:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Request, Route
 
 PIXEL_URL = re.compile(r"/[pci]\.gif(?:\?|$)")
-TAG_FILE = re.compile(r"^(.*/)(t\.js|b\.js|s/[^/?#]+\.js)(?:[?#]|$)")
+TAG_FILE = re.compile(r"^(.*/)(t\.js|b\.js|[sp]/[^/?#]+\.js)(?:[?#]|$)")
 TAG_URL = re.compile(r"^(.*/)t\.js(?:[?#]|$)")
 SETTINGS_URL = re.compile(r"^(.*/)t\.js\?(?:[^#]*&)?site=")
 LONG_REQUEST = 2.0  # seconds after which a request in flight no longer delays settling

@@ -21,7 +21,7 @@ from .model import (FIRST_PARTY, PIXEL, PIXEL_KINDS, TAG, THIRD_PARTY, TRACKER,
 from .trackers import Trackers
 
 MAX_BODY = 2000
-TAG_FILES = re.compile(r"^(?:t\.js|w\.js|b\.js|b\.css|s/[^/]+\.(?:js|css)|gcm/[^/]+\.js)$")
+TAG_FILES = re.compile(r"^(?:t\.js|w\.js|h\.js|b\.js|b\.css|[sp]/[^/]+\.(?:js|css)|gcm/[^/]+\.js)$")
 PIXEL_FILE = re.compile(r"^([pci]\.gif)$")
 
 
