@@ -150,7 +150,7 @@ class SiteFiles:
         # name may differ), or the same host on another port.
         same_host = (request.headers.get("sec-fetch-site") == "same-origin"
                      or page_host(referer) == request.url.hostname)
-        first_visit = same_host and self.site.mode == "opt-in" and "cpx" not in request.cookies
+        first_visit = same_host and self.site.mode == "opt-in" and not request.cookies.get("cpx")
         lang, gpc = self.language(request, "" if first_visit else None)
         origin = page_origin(referer)
         if origin and not self.site.allows_origin(origin):
