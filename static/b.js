@@ -3,10 +3,10 @@
  * withdrawal, the tally of decisions; h.js releases the scripts and embeds held until
  * consent.
  *
- * The collector serves it after the site's settings and the banner's texts, in the
- * tag's own file (t.js?site=…) on a first visit it can tell, else in the site's script
- * (/p/SITE.js?l=…). It hands t.js a factory, which t.js calls with its core once the
- * page is parsed. The styles (the site's stylesheet, /s/SITE.css, which the collector
+ * The collector serves it after the site's settings and the banner (its markup in one
+ * language, rendered by the collector), in the tag's own file (t.js?site=…) on a first
+ * visit it can tell, else as a part of the site's script (/p/SITE.js?l=…). It hands t.js
+ * a factory, which t.js calls with its core once the page is parsed. The styles (the site's stylesheet, /s/SITE.css, which the collector
  * writes in for STYLES) are adopted as a constructed stylesheet: no request, no inline
  * style, nothing a Content-Security-Policy refuses; the layout (bar, box or modal) is
  * the site's `banner` setting. Written for readers and shortened by the collector,

@@ -7,14 +7,14 @@
  * a returning visitor who has decided sends the first pixel after this one request. On
  * a first visit the collector can tell (no decision cookie came with the request, as it
  * would from a page on the collector's host), the file also holds the consent module
- * (b.js), its styles and the banner's texts: the banner paints after one request too.
+ * (b.js), its styles and the banner: the banner paints after one request too.
  * Otherwise the core asks the site's parts (/p/SITE.js) for what the page needs: with
  * ?a=1 the attribution (a.js: campaigns and conversions) on a page reached from a
  * campaign, with a kept campaign touch or a conversion; with ?l=LANG the consent module
- * and the banner's texts in the page's language, for a visitor without a decision, when
- * the visitor opens the preferences, or when the page holds scripts to release or
- * embeds that need a placeholder. w.js, the words of the console warnings, loads only
- * when something is wrong.
+ * and the banner in the page's language, for a visitor without a decision, when the
+ * visitor opens the preferences, or when the page holds scripts to release or embeds
+ * that need a placeholder (the module then asks for their release, ?h=LANG). w.js, the
+ * words of the console warnings, loads only when something is wrong.
  *
  * The collector hands what comes with the core the API this core returns, under the name
  * cpx: nothing when the core stood aside, and never another script's cpx.
