@@ -120,7 +120,8 @@ def announce(config: Config, url: str, secret: AdminSecret,
         lines.append(f"  demo shop  {url}/demo/")
     site = next(iter(config.sites))
     public = config.public_url or url
-    lines.append(f'  the tag    <script async src="{public}/t.js?site={site}"></script>')
+    lines.append(f'  the tag    <script async src="{public}/t.js?site={site}" '
+                 f'referrerpolicy="origin"></script>')
     lines.append(f"  dashboard  {public}/dashboard  (admin secret: {secret.described})")
     if connections_cap is not None and connections_cap < config.max_connections:
         lines.append(f"  warning    the file-descriptor limit leaves room for "
