@@ -99,7 +99,6 @@ class TagFiles:
         self.module = minify_js(source("b.js"), shared_names=True)
         self.core = minify_js(source("t.js"), shared_names=True)
         self.held = minify_js(source("h.js"), shared_names=True)
-        self.parts: dict[tuple[bool, str | None, bool], str] = {}
         self.styles = minify_css(source("b.css"))
         self.warnings = minify_js(source("w.js"))
         self.files = {
@@ -141,7 +140,7 @@ class SiteFiles:
 
     def tag(self, request: Request) -> Response:
         """The core and the settings; on a first visit the collector can tell, the consent
-        module and the texts in the browser's language too (the module asks for the
+        module and the banner in the browser's language too (the module asks for the
         page's if the site speaks it and it differs); and the warning when the page's
         origin is not one of the site's."""
         referer = request.headers.get("referer", "")
@@ -166,7 +165,8 @@ class SiteFiles:
 
     def parts(self, request: Request) -> Response:
         """What a page asks for after the tag: with a=1 the attribution, with l the
-        consent module and the texts in the page's language (or the browser's)."""
+        consent module and the banner in the page's language (or the browser's), with h
+        the release of held content in the banner's."""
         attribution = request.query_params.get("a") == "1"
         held = request.query_params.get("h")
         if held is not None:  # in the banner's language, as the module asks
@@ -219,8 +219,8 @@ class SiteFiles:
         return self.built[key]
 
     def text(self, core: bool, attribution: bool, lang: str | None, gpc: bool = False) -> str:
-        """The core and its settings; the attribution; the texts (which join the
-        settings) and the module after them."""
+        """The core and its settings; the attribution; the banner (which joins the
+        settings as their texts) and the module after them."""
         parts = [config(site_settings(self.site, lang, gpc))] if core else []
         if attribution:
             parts.append(self.files.attribution)
