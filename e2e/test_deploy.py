@@ -65,6 +65,54 @@ def for_this_machine(text: str, upstream: str, http_port: int, https_port: int,
     return text
 
 
+def error_log(directory: Path) -> str:
+    path = directory / "error.log"
+    return path.read_text() if path.exists() else ""
+
+
+def answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def start_nginx(directory: Path, http: str, port: int) -> subprocess.Popen[str]:
+    """nginx in a directory of its own, with `http` inside its http block, once it
+    answers on the loopback port."""
+    # As root, nginx's workers would run as nobody, who cannot enter pytest's tmp.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    temp = "\n".join(f"    {kind}_temp_path {directory / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (directory / "nginx.conf").write_text(
+        f"{user}\nworker_processes 1;\npid {directory / 'nginx.pid'};\n"
+        f"events {{ worker_connections 256; }}\nhttp {{\n{temp}\n{http}\n}}\n")
+    command = [nginx_binary(), "-p", str(directory), "-c", str(directory / "nginx.conf"),
+               "-e", str(directory / "error.log")]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 10
+    while not answers(port):
+        assert process.poll() is None, error_log(directory)
+        assert time.monotonic() < deadline, error_log(directory)
+        time.sleep(0.05)
+    return process
+
+
+def stop_nginx(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr:
+        process.stderr.close()
+
+
 class Nginx:
     """nginx running the shipped site configuration, in a directory of its own."""
 
@@ -79,35 +127,8 @@ class Nginx:
         site = for_this_machine(SITE.read_text(), upstream, self.http_port, self.https_port,
                                 directory)
         (directory / "site.conf").write_text(site)
-        (directory / "nginx.conf").write_text(self.main_config())
-        command = [nginx_binary(), "-p", str(directory), "-c", str(directory / "nginx.conf"),
-                   "-e", str(directory / "error.log")]
-        checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
-        self.process = subprocess.Popen([*command, "-g", "daemon off;"],
-                                        stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
-        while not self.answers():
-            assert self.process.poll() is None, self.error_log()
-            assert time.monotonic() < deadline, self.error_log()
-            time.sleep(0.05)
-
-    def main_config(self) -> str:
-        where = self.directory
-        # As root, nginx's workers would run as nobody, who cannot enter pytest's tmp.
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-        temp = "\n".join(f"    {kind}_temp_path {where / kind};"
-                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        return (f"{user}\nworker_processes 1;\npid {where / 'nginx.pid'};\n"
-                f"events {{ worker_connections 256; }}\n"
-                f"http {{\n{temp}\n    include {where / 'site.conf'};\n}}\n")
-
-    def answers(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.https_port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+        self.process = start_nginx(directory, f"    include {directory / 'site.conf'};",
+                                   self.https_port)
 
     def request(self, path: str, source: str = "127.0.0.1",
                 headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
@@ -123,19 +144,8 @@ class Nginx:
         connection.close()
         return response
 
-    def error_log(self) -> str:
-        path = self.directory / "error.log"
-        return path.read_text() if path.exists() else ""
-
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
+        stop_nginx(self.process)
 
 
 @pytest.fixture

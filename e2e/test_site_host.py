@@ -4,17 +4,13 @@ real Chromium opens the site's pages through it.
 
 A first visit then gets the banner with the tag, after one request, carrying the page's
 origin alone as Referer; a returning visitor's tag comes without the banner, and both
-page views are counted.
+page views are counted; neither the visitor's other cookies nor the decision cookie's
+value reach the store.
 """
 
 from __future__ import annotations
 
-import os
-import pwd
 import re
-import socket
-import subprocess
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,7 +20,7 @@ from playwright.sync_api import Browser, expect
 from consentpixel.testing.chains import chain_depth
 
 from .conftest import CollectorProcess, start_collector
-from .test_deploy import free_port, nginx_binary
+from .test_deploy import free_port, start_nginx, stop_nginx
 
 DOCS = Path(__file__).parents[1] / "docs" / "deploy.md"
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
@@ -47,44 +43,18 @@ class SiteNginx:
     """nginx serving a site's pages on 127.0.0.1:PORT, passing /cpx/ to the collector."""
 
     def __init__(self, directory: Path, collector: str) -> None:
-        self.directory = directory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (directory / "site").mkdir()
         (directory / "site" / "shop.html").write_text(PAGE)
         http_level, location = documented_proxy()
         location = location.replace("https://collect.example/", collector.rstrip("/") + "/")
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-        temp = "\n".join(f"    {kind}_temp_path {directory / kind};"
-                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        (directory / "nginx.conf").write_text(
-            f"{user}\nworker_processes 1;\npid {directory / 'nginx.pid'};\n"
-            f"events {{ worker_connections 64; }}\nhttp {{\n{temp}\n{http_level}\n"
-            f"server {{\n    listen 127.0.0.1:{self.port};\n    root {directory / 'site'};\n"
-            f"{location}\n}}\n}}\n")
-        command = [nginx_binary(), "-p", str(directory), "-c", str(directory / "nginx.conf"),
-                   "-e", str(directory / "error.log")]
-        checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
-        self.process = subprocess.Popen([*command, "-g", "daemon off;"],
-                                        stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
-        while not self.answers():
-            assert self.process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-
-    def answers(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+        server = (f"server {{\n    listen 127.0.0.1:{self.port};\n"
+                  f"    root {directory / 'site'};\n{location}\n}}")
+        self.process = start_nginx(directory, f"{http_level}\n{server}", self.port)
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        if self.process.stderr:
-            self.process.stderr.close()
+        stop_nginx(self.process)
 
 
 @pytest.fixture
@@ -105,7 +75,7 @@ crowd_clients = 1
 
 
 def test_the_collector_on_the_sites_host_brings_the_banner_with_the_tag(
-        browser: Browser, site: tuple[CollectorProcess, SiteNginx]) -> None:
+        browser: Browser, site: tuple[CollectorProcess, SiteNginx], tmp_path: Path) -> None:
     collector, nginx = site
     context = browser.new_context()
     try:
@@ -147,5 +117,14 @@ def test_the_collector_on_the_sites_host_brings_the_banner_with_the_tag(
         finally:
             later.close()
         collector.wait_for(lambda: collector.counts().get("pageview") == 2)
+        decision = next(c["value"] for c in context.cookies() if c["name"] == "cpx")
+        stored = b"".join(path.read_bytes() for path in collector_files(tmp_path))
+        assert b"s3cr3t-session-id" not in stored and decision.encode() not in stored
+        assert b"shop.html" in stored  # the page, counted, so the store was read
     finally:
         context.close()
+
+
+def collector_files(directory: Path) -> list[Path]:
+    """The store's files: the database and its write-ahead log."""
+    return [path for path in directory.glob("store.db*") if path.is_file()]
