@@ -11,11 +11,17 @@ share a parent) build a file once.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from calmjs.parse import asttypes, es5
-from calmjs.parse.unparsers.es5 import minify_print
+from calmjs.parse import asttypes, es5, rules
+from calmjs.parse.handlers.core import token_handler_unobfuscate
+from calmjs.parse.handlers.obfuscation import ID_CHARS, NameGenerator, Obfuscator
+from calmjs.parse.lexers.es5 import Lexer
+from calmjs.parse.ruletypes import Resolve
+from calmjs.parse.unparsers.es5 import Unparser, minify_print
 from calmjs.parse.walkers import Walker
 from jsmin import jsmin
 from rcssmin import cssmin
@@ -37,7 +43,51 @@ def minify_js(text: str, shared_names: bool = False) -> str:
         shorten_shared(tree)
     merge_var_statements(tree)
     unwrap_single_statements(tree)
-    return str(minify_print(tree, obfuscate=True, obfuscate_globals=False, drop_semi=True))
+    letters = letters_by_use(str(minify_print(tree, drop_semi=True)))
+    printer = Unparser(rules=[rules.minify(drop_semi=True), renaming(letters)])
+    return "".join(chunk.text for chunk in printer(tree))
+
+
+def letters_by_use(text: str) -> str:
+    """The letters a name may be made of, the most used in text first: the names then
+    repeat what is already there, which gzip likes."""
+    used = Counter(char for char in text if char in ID_CHARS)
+    return "".join(sorted(ID_CHARS, key=lambda char: (-used[char], ID_CHARS.index(char))))
+
+
+class Renaming(Obfuscator):  # type: ignore[misc]
+    """calmjs.parse's renaming of the names local to each function, with the short names
+    handed out in the order the names are declared (parameters first) rather than by
+    use: functions then begin alike (`function(a,b){var c=…`)."""
+
+    def __init__(self, letters: str) -> None:
+        super().__init__(reserved_keywords=tuple(Lexer.keywords_dict))
+        self.letters = letters
+
+    def finalize(self) -> None:
+        self.global_scope.close()
+        names = NameGenerator(skip=self.reserved_keywords, charset=self.letters)
+        for scope in self.global_scope.children:  # the global scope keeps its names
+            rename(scope, names)
+
+
+def rename(scope: Any, names: NameGenerator) -> None:
+    free = names(skip=scope._reserved_symbols)
+    for symbol in scope.referenced_symbols:  # in the order first seen
+        if symbol in scope.local_declared_symbols:
+            scope.remapped_symbols[symbol] = next(free)
+    for child in scope.children:
+        rename(child, names)
+
+
+def renaming(letters: str) -> Callable[[], dict[str, Any]]:
+    """The rules for calmjs.parse's Unparser, as calmjs.parse.rules.obfuscate writes them."""
+    def rules() -> dict[str, Any]:
+        renamer = Renaming(letters)
+        return {"token_handler": token_handler_unobfuscate,
+                "deferrable_handlers": {Resolve: renamer.resolve},
+                "prewalk_hooks": [renamer.prewalk_hook]}
+    return rules
 
 
 @lru_cache(maxsize=32)

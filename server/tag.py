@@ -51,6 +51,7 @@ SITE_CACHE = "public, max-age=300"
 VISITOR_CACHE = "private, max-age=300"
 NO_STORE = "no-store"
 PROBLEM_TOKEN = "__PROBLEM__"
+SETTINGS_TOKEN = "__SETTINGS__"  # in t.js, where the site's settings go
 # w.js on its own reads the problem from its URL's fragment (see warn() in t.js).
 PROBLEM_FROM_URL = "JSON.parse(decodeURIComponent(document.currentScript.src.split('#')[1]))"
 LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -219,19 +220,19 @@ class SiteFiles:
         return self.built[key]
 
     def text(self, core: bool, attribution: bool, lang: str | None, gpc: bool = False) -> str:
-        """The core and its settings; the attribution; the banner (which joins the
-        settings as their texts) and the module after them."""
-        parts = [config(site_settings(self.site, lang, gpc))] if core else []
-        if attribution:
-            parts.append(self.files.attribution)
+        """The core with the settings written in; the attribution; the consent module
+        with the banner (in the settings that come with the core, else before it)."""
+        parts = [self.files.attribution] if attribution else []
         if lang is not None:
             if not core:
                 parts.append(config({tagkeys.short("texts"): site_texts(self.site, lang, gpc)}))
             parts.append(self.module)
-        text = ";".join(parts) + ";"
+        if not core:
+            return ";".join(parts) + ";"
+        tag = self.files.core.replace(SETTINGS_TOKEN, as_js(site_settings(self.site, lang, gpc)))
         # What comes with the core calls the API it returns, which is nothing when the
         # core stood aside (the page has another cpx, or a copy of the tag runs already).
-        return f"(function(cpx){{if(cpx){{{text}}}}})({self.files.core})" if core else text
+        return f"(function(cpx){{if(cpx){{{';'.join(parts)}}}}})({tag})" if parts else tag
 
 
 def config(settings: dict[str, Any]) -> str:

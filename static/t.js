@@ -23,7 +23,7 @@
  * settings travel under the short keys of tagkeys.py. Plain ES5, no eval, no inline
  * styles, one global (cpx), and nothing may throw into the host page.
  */
-(function (window, document) {
+(function (window, document, settings) {
 
   var script = document.currentScript;
   var existing = window.cpx;
@@ -38,13 +38,11 @@
   var moduleWaiters = [];   // what to do once the consent module has started
   var unattributed = [];    // conversions waiting for the attribution
   var asked = {};           // the parts asked for
-  var settings,             // the site's settings, see tag.site_settings() on the collector
-    decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
+  var decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
     lastPath,               // the path of the last page view
     attributed,             // the page needs the attribution: a campaign, a kept touch, a conversion
     attribution,            // campaigns and conversions (a.js), once here
-    module,                 // the consent module (b.js), once started
-    moduleFactory;          // … and what b.js hands over to start it
+    module;                 // the consent module (b.js), once started
 
   // An object's own property only: the page may have put anything on Object.prototype.
   function own(object, key) {
@@ -98,22 +96,12 @@
     asked[query[0]] = 1;
   }
 
-  // The factory b.js hands over is called when the page is parsed. It returns nothing
-  // when it needs the texts in the page's language first, and hands over a new factory
-  // with them.
-  function startModule() {
-    whenParsed(function () {
-      if (module = module || moduleFactory(core)) moduleWaiters.splice(0).map(attempt);
-    });
-  }
-
   // Run action with the consent module, loading it first if need be: texts in the
-  // settings mean that the module came with them.
+  // settings mean that the module comes with them.
   function withModule(action) {
     if (module) return action();
     moduleWaiters.push(action);
-    if (moduleFactory) startModule();
-    else if (!settings.texts) loadPart('l=' + document.documentElement.lang);
+    if (!settings.texts) loadPart('l=' + document.documentElement.lang);
   }
 
   // A misconfiguration the site owner should see: w.js has the words and reads what
@@ -254,49 +242,32 @@
       [pageView, attribution.keep].map(attempt);
       unattributed.splice(0).map(function (event) { attempt(function () { send(event); }); });
     } else if (command == '_module') {
-      moduleFactory = first;
-      if (moduleWaiters[0]) startModule();
+      // b.js starts once the page is parsed; it hands over nothing when it needs the
+      // texts in the page's language first, and comes again with them.
+      whenParsed(function () {
+        if (module = first(core)) moduleWaiters.splice(0).map(attempt);
+      });
     } else if (command == '_held') {
       module.held(first);  // h.js, which the module asked for
     } else if (command == '_config') {
-      configure(first);
-    } else if (settings) {
+      receiveTexts(first);
+    } else {
       if (command == 'track') track(first, second);
       if (command == 'preferences') withModule(function () { module.showPreferences(); });
       if (command == 'consent' && first) withModule(function () { module.choose(first); });
       return consentState();
-    } else {
-      calls.push(arguments);
     }
   }
 
-  // What the core hands the attribution and the consent module.
-  var core = {isGranted: isGranted, state: consentState, applyDecision: applyDecision,
-    waiting: waiting, send: send, pixel: pixel, scrub: scrub, own: own, attempt: attempt,
-    parameter: parameter, warn: warn, load: load, base: base};
-
-  // The settings, which come with the core, start the tag; the texts may come later,
-  // with the consent module.
-  function configure(receivedSettings) {
-    if (settings) return settings.texts = receivedSettings.texts || settings.texts;
-    core.settings = settings = receivedSettings;
-    [function () {
-      if (attributed) loadPart('a=1');
-    }, readDecision, pageView, applyDecision, function () {
-      calls.map(function (call) { publicApi.apply(0, call); });
-      trackElement(script, 'data-');
-    }, function () {
-      // Opt-in asks at once; opt-out (CCPA) allows until refused, through the preferences.
-      if (!decision && settings.mode == 'opt-in') withModule(function () { module.showBanner(); });
-      // Held scripts to release, or a held embed that needs its placeholder.
-      else whenParsed(function () {
-        [].map.call(document.querySelectorAll('[data-cpx-category]'), function (element) {
-          // the module releases them as it starts
-          if (element.tagName == 'IFRAME' || isGranted(element.getAttribute('data-cpx-category'))) withModule(function () {});
-        });
-      });
-    }].map(attempt);
+  // The banner's texts, which come with the consent module when it is asked for (?l=…).
+  function receiveTexts(receivedSettings) {
+    settings.texts = receivedSettings.texts;
   }
+
+  // What the core hands the attribution and the consent module.
+  var core = {settings: settings, isGranted: isGranted, state: consentState,
+    applyDecision: applyDecision, waiting: waiting, send: send, pixel: pixel, scrub: scrub,
+    own: own, attempt: attempt, parameter: parameter, warn: warn, load: load, base: base};
 
   var publicApi = window.cpx = guard(api);
   publicApi.loaded = 1;
@@ -308,7 +279,7 @@
   window.addEventListener('popstate', guard(pageView));
   ['click', 'submit'].map(function (type) {
     document.addEventListener(type, guard(function (event) {
-      var element = settings && event.target.closest('[data-cpx-event],[data-cpx-preferences]');
+      var element = event.target.closest('[data-cpx-event],[data-cpx-preferences]');
       // a click on a form is not yet its submission
       if (!element || type == 'click' && element.tagName == 'FORM') return;
       if (!element.hasAttribute('data-cpx-preferences')) return trackElement(element, 'data-cpx-');
@@ -316,8 +287,24 @@
       api('preferences');
     }), true);
   });
-  attempt(function () {
+
+  // The tag starts, each step on its own.
+  [function () {
     attributed = location.search || script.hasAttribute('data-event') || localStorage.getItem('cpx_touch');
-  });
+    if (attributed) loadPart('a=1');
+  }, readDecision, pageView, applyDecision, function () {
+    calls.map(function (call) { publicApi.apply(0, call); });
+    trackElement(script, 'data-');
+  }, function () {
+    // Opt-in asks at once; opt-out (CCPA) allows until refused, through the preferences.
+    if (!decision && settings.mode == 'opt-in') withModule(function () { module.showBanner(); });
+    // Held scripts to release, or a held embed that needs its placeholder.
+    else whenParsed(function () {
+      [].map.call(document.querySelectorAll('[data-cpx-category]'), function (element) {
+        // the module releases them as it starts
+        if (element.tagName == 'IFRAME' || isGranted(element.getAttribute('data-cpx-category'))) withModule(function () {});
+      });
+    });
+  }].map(attempt);
   return publicApi;  // to the settings and parts that came with the core, and to no one else
-})(window, document);
+})(window, document, __SETTINGS__);  // the collector writes the site's settings in

@@ -104,7 +104,7 @@ def test_the_banner_comes_with_the_site_script_and_stylesheet(client: TestClient
 
 def test_the_tag_is_the_core_with_the_sites_settings(client: TestClient) -> None:
     response = client.get("/t.js?site=demo")
-    assert response.text.startswith("(function(") and "cpx('_config',{" in response.text
+    assert response.text.startswith("(function(") and "})(window,document,{" in response.text
     assert '"m":"opt-in"' in response.text
     assert response.headers["cache-control"] == "public, max-age=300"
     unknown = client.get("/t.js?site=nope")  # the console says why nothing is counted

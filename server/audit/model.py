@@ -29,6 +29,7 @@ PIXEL_KINDS = {"p.gif": PIXEL, "c.gif": DECISION, "i.gif": IMPRESSION}
 TAG_BANNER = "dialog.cpx[open]"
 TAG_BUTTON = "[data-a={action}]"
 TAG_SWITCHES = "input[role=switch]:enabled"
+SETTINGS_IN_TAG = re.compile(r"\(window,document,(?=\{)|cpx\('_config',(?=\{)")
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,10 @@ class TagSettings:
 
     @classmethod
     def from_script(cls, text: str) -> TagSettings | None:
-        """Read `cpx('_config',{…});` in the tag the collector serves per site (the
-        parts of the tag a page asks for come with it), under the keys of tagkeys.py."""
-        match = re.search(r"cpx\('_config',", text)
+        """Read the settings in the tag the collector serves per site, under the keys of
+        tagkeys.py: the core's last argument (`…})(window,document,{…})`), or, from a
+        collector before the one-file tag, `cpx('_config',{…})` in /s/SITE.js."""
+        match = SETTINGS_IN_TAG.search(text)
         if not match:
             return None
         try:
