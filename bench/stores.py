@@ -72,7 +72,7 @@ def tag_sizes() -> str:
         "t.js?site=demo (core and settings)": files.text(True, False, None).encode(),
         "t.js?site=demo, first visit on the collector's host (and module, styles, texts)":
             files.text(True, False, "en").encode(),
-        "/p/demo.js?l=en (module, styles, texts)": files.text(False, False, "en").encode(),
+        "/p/demo.js?b=en (module, styles, banner)": files.text(False, False, "en").encode(),
         "/p/demo.js?a=1 (attribution)": files.text(False, True, None).encode(),
     }
     names = list(parts)

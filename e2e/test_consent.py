@@ -181,7 +181,7 @@ def test_the_banner_waits_for_a_body_held_back_by_a_slow_script(
     page = context.new_page()
     held: list[Route] = []
     page.route("**/slow-head.js", lambda route: held.append(route))
-    with page.expect_response(lambda response: "/p/demo.js?l=" in response.url):
+    with page.expect_response(lambda response: "/p/demo.js?b=" in response.url):
         page.goto(pages.page("slow-head.html"), wait_until="commit")
     assert page.evaluate("document.body") is None
     assert held, "the blocking script was never requested"

@@ -231,7 +231,7 @@ def test_behind_the_shipped_nginx(browser: Browser, pages: PageServer,
 
     # The tag's files are kept by nginx as the collector says; plain HTTP is sent to
     # HTTPS; redirects are built from the public URL, not the Host a client names.
-    for path in ("/t.js?site=demo", "/s/demo.css", "/p/demo.js?l=en"):
+    for path in ("/t.js?site=demo", "/s/demo.css", "/p/demo.js?b=en"):
         first, second = (proxy.request(path, headers={"Referer": "http://localhost:9/"})
                          for _ in range(2))
         assert (first.getheader("x-cache-status"), second.getheader("x-cache-status")) == (

@@ -98,9 +98,9 @@ AS_FIRST_PUBLISHED = """<!doctype html><html lang="en"><head><meta charset="utf-
 # page, its host, then the files the tag asks for before the banner paints and the
 # requests in sequence they take
 FIRST_VISITS = [
-    ("shop.html", "localhost", ["/p/demo.js?l=en", "/t.js?site=demo"], 2),
+    ("shop.html", "localhost", ["/p/demo.js?b=en", "/t.js?site=demo"], 2),
     ("shop.html", "127.0.0.1", ["/t.js?site=demo"], 1),  # the page on the collector's host
-    ("first-published.html", "localhost", ["/p/demo.js?l=en", "/t.js?", "/t.js?site=demo"], 3),
+    ("first-published.html", "localhost", ["/p/demo.js?b=en", "/t.js?", "/t.js?site=demo"], 3),
 ]
 
 
@@ -125,7 +125,7 @@ def test_a_page_in_another_language_than_the_browsers_gets_its_own_texts(
     try:
         page, requests = open_page(context, pages, collector, "lang-de.html", "127.0.0.1")
         expect(page.get_by_role("button", name="Alle ablehnen")).to_be_visible()
-        assert sorted(requests.files()) == ["/p/demo.js?l=de", "/t.js?site=demo"]
+        assert sorted(requests.files()) == ["/p/demo.js?b=de", "/t.js?site=demo"]
         expect(page.get_by_role("button", name="Reject all")).to_have_count(0)
     finally:
         context.close()
@@ -159,7 +159,7 @@ def test_a_refusing_visitor_loads_the_module_only_for_a_placeholder(
     assert sorted(requests.files()) == ["/t.js?site=demo"]  # nothing to release
     page, requests = open_page(context, pages, collector, "gating.html")
     expect(page.locator(".cpx-ph")).to_be_visible()  # the embed needs its placeholder
-    assert "/p/demo.js?l=en" in requests.files()
+    assert "/p/demo.js?b=en" in requests.files()
 
 
 def test_every_request_of_the_tag_names_only_the_pages_origin(

@@ -45,17 +45,16 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 # The rules the tag applies before a hit leaves the browser, sent to it with the site's
 # settings. In order, the first match names the placeholder. Each pattern is read the
 # same way by Python's re (with re.ASCII | re.IGNORECASE) and by JavaScript's RegExp
-# (flag "i"). The third field says whether the rule looks at the text with its
-# separators removed, so that "+49 30 123456" and "5500-0000-0000-0004" are one long
-# run of digits. Nine digits or more: a date ("2026-03-24") or a product number of
-# eight digits is for the collector to judge, which checks what the tag cannot.
+# (flag "i"). Nine digits or more, whatever separates them: "+49 30 123456" and
+# "5500-0000-0000-0004" are one long run of digits. A date ("2026-03-24") or a product
+# number of eight digits is for the collector to judge, which checks what the tag cannot.
 SEPARATORS = r"[\s().+/-]"
-TAG_RULES: tuple[tuple[str, str, bool], ...] = (
-    (":email", r"@|%40|\uff20|\(at\)|\[at\]|&#0*64;|&commat;", False),
-    (":ip", r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f]*:[0-9a-f]*:", False),
-    (":uuid", r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", False),
-    (":id", r"\d{9}", True),
-    (":token", r"[a-z0-9]{24}|(?=[a-z0-9]*\d)[a-z0-9]{16}", False),
+TAG_RULES: tuple[tuple[str, str], ...] = (
+    (":email", r"@|%40|\uff20|\(at\)|\[at\]|&#0*64;|&commat;"),
+    (":ip", r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f]*:[0-9a-f]*:"),
+    (":uuid", r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"),
+    (":id", rf"\d({SEPARATORS}*\d){{8}}"),
+    (":token", r"[a-z0-9]{24}|(?=[a-z0-9]*\d)[a-z0-9]{16}"),
 )
 FLAGS = re.ASCII | re.IGNORECASE
 FLAT = re.compile(SEPARATORS)

@@ -1,13 +1,15 @@
 """The tag as the collector serves it: built by minify.py, gzipped, with ETags.
 
-    /t.js?site=SITE       the tag: the core and the site's settings; on a first visit
-                          the collector can tell (no decision cookie came with the
-                          request, as one would from a page on this host), also the
-                          consent module (b.js) with its styles and the banner's texts
+    /t.js?site=SITE       the tag: the core with the site's settings written in; on a
+                          first visit the collector can tell (no decision cookie came
+                          with the request, as one would from a page on this host),
+                          also the consent module (b.js) with its styles and the banner
     /p/SITE.js?a=1        the parts a page asks for later: the attribution (a.js:
-    /p/SITE.js?l=LANG       campaigns and conversions), the consent module with its
+    /p/SITE.js?b=LANG       campaigns and conversions), the consent module with its
     /p/SITE.js?h=LANG       styles and the banner in one language, the release of held
                             scripts and embeds (h.js) with its placeholders' words
+    /p/SITE.js?l=LANG     the module as cores before the settings were written into
+                          them ask for it, its banner as their settings' texts
     /s/SITE.css           the site's theme and the banner's styles, for browsers
                           without constructed stylesheets
     /s/SITE.js            the settings with the parts, as the core before the one-file
@@ -52,6 +54,7 @@ VISITOR_CACHE = "private, max-age=300"
 NO_STORE = "no-store"
 PROBLEM_TOKEN = "__PROBLEM__"
 SETTINGS_TOKEN = "__SETTINGS__"  # in t.js, where the site's settings go
+TEXTS_TOKEN = "__TEXTS__"  # in b.js, where its banner goes when not among the settings
 # w.js on its own reads the problem from its URL's fragment (see warn() in t.js).
 PROBLEM_FROM_URL = "JSON.parse(decodeURIComponent(document.currentScript.src.split('#')[1]))"
 LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -136,7 +139,9 @@ class SiteFiles:
         self.built: dict[tuple[object, ...], Asset] = {}  # a handful, built on first use
         styles = layout_css(tag.styles, site.banner)
         self.stylesheet = Asset.build(theme_css(site, styles) + styles, CSS, SITE_CACHE)
-        self.module = tag.module.replace("__STYLES__", as_js(self.stylesheet.body.decode()))
+        self.module_template = tag.module.replace("__STYLES__",
+                                                  as_js(self.stylesheet.body.decode()))
+        self.module = self.module_with(None)  # its banner among the settings
         self.consent_mode = consent_mode_script(site)
 
     def tag(self, request: Request) -> Response:
@@ -165,20 +170,28 @@ class SiteFiles:
                           cache, vary).response(request)
 
     def parts(self, request: Request) -> Response:
-        """What a page asks for after the tag: with a=1 the attribution, with l the
-        consent module and the banner in the page's language (or the browser's), with h
-        the release of held content in the banner's."""
-        attribution = request.query_params.get("a") == "1"
-        held = request.query_params.get("h")
+        """What a page asks for after the tag: with a=1 the attribution, with b the
+        consent module with the banner in the page's language (or the browser's), with h
+        the release of held content in the banner's. With l, the module as cores before
+        the settings were written into them ask for it: the banner as their texts."""
+        query = request.query_params
+        attribution = query.get("a") == "1"
+        held = query.get("h")
         if held is not None:  # in the banner's language, as the module asks
             lang, _ = self.language(request, held)
             return self.asset(("held", lang), lambda: self.held(lang), SITE_CACHE,
                               "Accept-Encoding, Accept-Language").response(request)
-        lang, gpc = self.language(request, request.query_params.get("l"))
+        earlier = "b" not in query
+        lang, gpc = self.language(request, query.get("l") if earlier else query["b"])
         vary = "Accept-Encoding" + (", Accept-Language, Sec-GPC" if lang else "")
-        return self.asset(("parts", attribution, lang, gpc),
-                          lambda: self.text(False, attribution, lang, gpc),
+        return self.asset(("parts", attribution, lang, gpc, earlier),
+                          lambda: self.text(False, attribution, lang, gpc, earlier),
                           SITE_CACHE, vary).response(request)
+
+    def module_with(self, texts: dict[str, Any] | None) -> str:
+        """The consent module with its banner written in, or with none (0): then the
+        module takes the banner from the settings."""
+        return self.module_template.replace(TEXTS_TOKEN, as_js(texts) if texts else "0")
 
     def held(self, lang: str | None) -> str:
         """h.js with what its placeholders say, in the banner's language, escaped."""
@@ -219,14 +232,20 @@ class SiteFiles:
             self.built[key] = Asset.build(text(), JS, cache, vary)
         return self.built[key]
 
-    def text(self, core: bool, attribution: bool, lang: str | None, gpc: bool = False) -> str:
+    def text(self, core: bool, attribution: bool, lang: str | None, gpc: bool = False,
+             earlier: bool = False) -> str:
         """The core with the settings written in; the attribution; the consent module
-        with the banner (in the settings that come with the core, else before it)."""
+        with the banner: among the settings that come with the core, else written into
+        the module, or for an earlier core (earlier) as its settings' texts."""
         parts = [self.files.attribution] if attribution else []
         if lang is not None:
-            if not core:
+            if core:
+                parts.append(self.module)
+            elif earlier:
                 parts.append(config({tagkeys.short("texts"): site_texts(self.site, lang, gpc)}))
-            parts.append(self.module)
+                parts.append(self.module)
+            else:
+                parts.append(self.module_with(site_texts(self.site, lang, gpc)))
         if not core:
             return ";".join(parts) + ";"
         tag = self.files.core.replace(SETTINGS_TOKEN, as_js(site_settings(self.site, lang, gpc)))
@@ -283,9 +302,7 @@ def site_settings(site: Site, lang: str | None = None, gpc: bool = True) -> dict
         "categories": list(categories),
         "gpcCategories": sorted(site.gpc_categories),
         "cookies": {name: list(cat.cookies) for name, cat in categories.items() if cat.cookies},
-        "separators": privacy.SEPARATORS,
-        # [placeholder, pattern, 1 if it reads the flattened value]: JS needs no booleans
-        "rules": [[name, pattern, int(flat)] for name, pattern, flat in privacy.TAG_RULES],
+        "rules": [list(rule) for rule in privacy.TAG_RULES],  # [placeholder, pattern]
         "countsAutomation": site.count_automation,
         "tallies": site.consent_tallies,
         "layout": site.banner,

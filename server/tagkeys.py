@@ -20,8 +20,7 @@ SETTINGS = {
     "categories": "c",            # the site's categories, in order
     "gpcCategories": "gp",        # categories Global Privacy Control refuses
     "cookies": "k",               # category → cookie names or prefixes* to delete
-    "separators": "f",            # characters removed before the rules that flatten
-    "rules": "r",                 # [placeholder, pattern, flattened?] (privacy.TAG_RULES)
+    "rules": "r",                 # [placeholder, pattern] (privacy.TAG_RULES)
     "countsAutomation": "w",      # whether automated browsers are counted
     "tallies": "y",               # send the decision tally (/c.gif)
     "layout": "b",                # bar, box or modal

@@ -3,19 +3,20 @@
  * withdrawal, the tally of decisions; h.js releases the scripts and embeds held until
  * consent.
  *
- * The collector serves it after the site's settings and the banner (its markup in one
- * language, rendered by the collector), in the tag's own file (t.js?site=…) on a first
- * visit it can tell, else as a part of the site's script (/p/SITE.js?l=…). It hands t.js
- * a factory, which t.js calls with its core once the page is parsed. The styles (the site's stylesheet, /s/SITE.css, which the collector
- * writes in for STYLES) are adopted as a constructed stylesheet: no request, no inline
- * style, nothing a Content-Security-Policy refuses; the layout (bar, box or modal) is
- * the site's `banner` setting. Written for readers and shortened by the collector,
- * like t.js.
+ * The collector serves it with the banner (its markup in one language, rendered by the
+ * collector): in the tag's own file (t.js?site=…) on a first visit it can tell, the
+ * banner among the site's settings; else as a part of the site's script
+ * (/p/SITE.js?b=…), the banner written in for TEXTS. It hands t.js a factory, which
+ * t.js calls with its core once the page is parsed. The styles (the site's stylesheet,
+ * /s/SITE.css, which the collector writes in for STYLES) are adopted as a constructed
+ * stylesheet: no request, no inline style, nothing a Content-Security-Policy refuses;
+ * the layout (bar, box or modal) is the site's `banner` setting. Written for readers
+ * and shortened by the collector, like t.js.
  */
 cpx('_module', function start(core) {
   var document = window.document;
   var settings = core.settings;
-  var texts = settings.texts;
+  var texts = __TEXTS__ || settings.texts;
   var pageLanguage = document.documentElement.lang.split('-')[0].toLowerCase();
   var modal = settings.layout == 'modal';
   var gpc = navigator.globalPrivacyControl === true;
@@ -186,7 +187,7 @@ cpx('_module', function start(core) {
   var languages = own(texts, 'languages');
   if (languages && pageLanguage != texts.lang && languages.indexOf(pageLanguage) >= 0) {
     if (!own(texts, 'asked')) {
-      core.load('p/' + settings.site + '.js?l=' + pageLanguage, function () {
+      core.load('p/' + settings.site + '.js?b=' + pageLanguage, function () {
         texts.languages = 0;
         cpx('_module', start);
       });

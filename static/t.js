@@ -10,8 +10,8 @@
  * (b.js), its styles and the banner: the banner paints after one request too.
  * Otherwise the core asks the site's parts (/p/SITE.js) for what the page needs: with
  * ?a=1 the attribution (a.js: campaigns and conversions) on a page reached from a
- * campaign, with a kept campaign touch or a conversion; with ?l=LANG the consent module
- * and the banner in the page's language, for a visitor without a decision, when the
+ * campaign, with a kept campaign touch or a conversion; with ?b=LANG the consent module
+ * with the banner in the page's language, for a visitor without a decision, when the
  * visitor opens the preferences, or when the page holds scripts to release or embeds
  * that need a placeholder (the module then asks for their release, ?h=LANG). w.js, the
  * words of the console warnings, loads only when something is wrong.
@@ -81,7 +81,7 @@
   // ---- the parts a page needs, and the warnings ----
 
   // A part of the site's script, once: the attribution (a=1), or the consent module with
-  // its styles and texts (l=…) in the page's language, or else in the first of the
+  // its styles and the banner (b=…) in the page's language, or else in the first of the
   // browser's that the site speaks. Without the attribution (blocked, offline), the page
   // view goes unlabelled rather than not at all.
   function loadPart(query) {
@@ -101,7 +101,7 @@
   function withModule(action) {
     if (module) return action();
     moduleWaiters.push(action);
-    if (!settings.texts) loadPart('l=' + document.documentElement.lang);
+    if (!settings.texts) loadPart('b=' + document.documentElement.lang);
   }
 
   // A misconfiguration the site owner should see: w.js has the words and reads what
@@ -113,11 +113,10 @@
   // ---- the privacy filter ----
 
   // The collector's own rules (privacy.TAG_RULES), which it applies again: the first
-  // rule that matches the value, or the value without its separators, names its placeholder.
+  // rule that matches the value names its placeholder.
   function scrub(value) {
-    var flat = value.replace(RegExp(settings.separators, 'g'), '');
-    for (var i = 0, rule; rule = settings.rules[i++];) {  // [placeholder, pattern, on the flat value]
-      if (RegExp(rule[1], 'i').test(rule[2] ? flat : value)) return rule[0];
+    for (var i = 0, rule; rule = settings.rules[i++];) {  // [placeholder, pattern]
+      if (RegExp(rule[1], 'i').test(value)) return rule[0];
     }
     return value.slice(0, 64);
   }
@@ -249,19 +248,12 @@
       });
     } else if (command == '_held') {
       module.held(first);  // h.js, which the module asked for
-    } else if (command == '_config') {
-      receiveTexts(first);
     } else {
       if (command == 'track') track(first, second);
       if (command == 'preferences') withModule(function () { module.showPreferences(); });
       if (command == 'consent' && first) withModule(function () { module.choose(first); });
       return consentState();
     }
-  }
-
-  // The banner's texts, which come with the consent module when it is asked for (?l=…).
-  function receiveTexts(receivedSettings) {
-    settings.texts = receivedSettings.texts;
   }
 
   // What the core hands the attribution and the consent module.

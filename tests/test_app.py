@@ -93,7 +93,7 @@ def test_the_tag_is_minified_gzipped_and_cached(client: TestClient) -> None:
 
 
 def test_the_banner_comes_with_the_site_script_and_stylesheet(client: TestClient) -> None:
-    module = client.get("/p/demo.js?l=en")
+    module = client.get("/p/demo.js?b=en")
     assert module.status_code == 200 and "cpx('_module'," in module.text
     assert module.headers["cache-control"] == "public, max-age=300"
     styles = client.get("/s/demo.css")

@@ -35,6 +35,22 @@ def test_neighbouring_declarations_share_one_var() -> None:
     assert built.count("var ") == 1
 
 
+def test_functions_of_one_shape_print_alike() -> None:
+    # Names are handed out in the order they are declared, parameters first, however
+    # often each is used.
+    built = minify.minify_js(
+        "(function () { window.sum = function (first, second) { var total = first + second;"
+        " return total; }; window.cube = function (left, right) { var result = right * right"
+        " * right; return result + result + left; }; })();")
+    shapes = re.findall(r"function\((\w),(\w)\)\{var (\w)=", built)
+    assert len(shapes) == 2 and shapes[0] == shapes[1] and len(set(shapes[0])) == 3
+
+
+def test_names_are_made_of_the_letters_used_most() -> None:
+    letters = minify.letters_by_use("xxx yy z; xyz")
+    assert letters.startswith("xyza") and sorted(letters) == sorted(minify.ID_CHARS)
+
+
 def test_other_scripts_keep_their_property_names() -> None:
     built = minify.minify_js("(function (settings) { return settings.map.gpc; })(x);")
     assert "settings" not in built and ".map.gpc" in built

@@ -104,10 +104,19 @@ def test_referrer_hosts(raw: str, expected: str) -> None:
 def test_tag_rules_are_valid_in_both_languages() -> None:
     # The tag builds RegExp(pattern, "i") from the same strings: keep to the syntax
     # both engines read alike (no possessive quantifiers, no inline flags).
-    for name, pattern, _ in privacy.TAG_RULES:
+    for name, pattern in privacy.TAG_RULES:
         assert name in privacy.PLACEHOLDERS
         re.compile(pattern)
         assert "(?" not in pattern.replace("(?=", "")
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="0123456789 ().+/-\tab:_", max_size=40))
+def test_the_tags_id_rule_sees_nine_digits_whatever_separates_them(text: str) -> None:
+    # "+49 30 123456", "5500-0000-0000-0004": one pattern the tag applies as it is.
+    pattern = dict(privacy.TAG_RULES)[":id"]
+    flat = re.sub(privacy.SEPARATORS, "", text)
+    assert bool(re.search(pattern, text, re.I)) == bool(re.search(r"\d{9}", flat))
 
 
 # -- decode before judging ----------------------------------------------------------------
