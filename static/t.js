@@ -3,8 +3,8 @@
  *
  *   <script async src="https://COLLECTOR/t.js?site=shop"></script>
  *
- * The collector serves the core with the site's settings in this one file (tag.py):
- * a returning visitor who has decided sends the first pixel after this one request. On
+ * The collector serves the core in this one file, the site's settings written into its
+ * call (tag.py): a returning visitor who has decided sends the first pixel after this one request. On
  * a first visit the collector can tell (no decision cookie came with the request, as it
  * would from a page on the collector's host), the file also holds the consent module
  * (b.js), its styles and the banner: the banner paints after one request too.
@@ -38,7 +38,7 @@
   var moduleWaiters = [];   // what to do once the consent module has started
   var unattributed = [];    // conversions waiting for the attribution
   var asked = {};           // the parts asked for
-  var decision,               // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
+  var decision,             // {granted: [categories], underGpc: 1 if made under Global Privacy Control}
     lastPath,               // the path of the last page view
     attributed,             // the page needs the attribution: a campaign, a kept touch, a conversion
     attribution,            // campaigns and conversions (a.js), once here
@@ -298,5 +298,5 @@
       });
     });
   }].map(attempt);
-  return publicApi;  // to the settings and parts that came with the core, and to no one else
+  return publicApi;  // to the parts that came with the core, and to no one else
 })(window, document, __SETTINGS__);  // the collector writes the site's settings in
