@@ -3,11 +3,12 @@
 JavaScript goes through jsmin (comments and whitespace), then calmjs.parse, which
 parses it, shortens the names local to each function and prints it compactly: each
 function's names in the order they are declared, made of the letters the file uses
-most, so that functions begin alike and gzip finds what it has seen. On the way, reads of the site's settings (`settings.policyVersion`, `core.settings.mode`)
-become their short keys, and the properties t.js and b.js hand each other their short
-names, both from tagkeys.py. CSS goes through rcssmin. Each result is kept
-for the life of the process, so collectors started side by side (tests, workers that
-share a parent) build a file once.
+most, so that functions begin alike and gzip finds what it has seen. On the way, reads
+of the site's settings (`settings.policyVersion`, `core.settings.mode`) become their
+short keys, and the properties t.js and b.js hand each other their short names, both
+from tagkeys.py. CSS goes through rcssmin. Each result is kept for the life of the
+process, so collectors started side by side (tests, workers that share a parent) build
+a file once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from calmjs.parse.handlers.core import token_handler_unobfuscate
 from calmjs.parse.handlers.obfuscation import ID_CHARS, NameGenerator, Obfuscator
 from calmjs.parse.lexers.es5 import Lexer
 from calmjs.parse.ruletypes import Resolve
-from calmjs.parse.unparsers.es5 import Unparser, minify_print
+from calmjs.parse.unparsers.es5 import Unparser
 from calmjs.parse.walkers import Walker
 from jsmin import jsmin
 from rcssmin import cssmin
@@ -38,14 +39,14 @@ class BuildError(Exception):
 def minify_js(text: str, shared_names: bool = False) -> str:
     """Minified JavaScript; with shared_names (t.js and b.js), the names of tagkeys.py
     shortened too."""
-    tree = es5(jsmin(text))
+    compact = jsmin(text)
+    tree = es5(compact)
     if shared_names:
         shorten_settings(tree)
         shorten_shared(tree)
     merge_var_statements(tree)
     unwrap_single_statements(tree)
-    letters = letters_by_use(str(minify_print(tree, drop_semi=True)))
-    printer = Unparser(rules=[rules.minify(drop_semi=True), renaming(letters)])
+    printer = Unparser(rules=[rules.minify(drop_semi=True), renaming(letters_by_use(compact))])
     return "".join(chunk.text for chunk in printer(tree))
 
 
